@@ -1,0 +1,116 @@
+// The Dataset type shared by every stage: features, labels, attribute, three splits.
+
+/** One split: n rows of d float32 features (row-major), labels, optional attribute. */
+export interface Split {
+  x: Float32Array;
+  y: Int32Array;
+  /** The spurious attribute a_i (e.g. background), when known. */
+  a?: Int32Array;
+  /** Stable example ids (row numbers in the source when absent). */
+  ids?: Int32Array;
+}
+
+export interface Dataset {
+  name: string;
+  /** Feature dimension d. */
+  dim: number;
+  /** Number of classes K. */
+  numClasses: number;
+  /** Number of attribute values A (1 when there is no attribute). */
+  numAttributes: number;
+  train: Split;
+  val: Split;
+  test: Split;
+  classNames?: string[];
+  attributeNames?: string[];
+}
+
+export type SplitName = 'train' | 'val' | 'test';
+export const SPLIT_NAMES: readonly SplitName[] = ['train', 'val', 'test'];
+
+export function splitSize(split: Split): number {
+  return split.y.length;
+}
+
+/** Group g = y·A + a (never 2·y + a: that collides when A > 2). */
+export function groupOf(y: number, a: number, numAttributes: number): number {
+  return y * numAttributes + a;
+}
+
+export function numGroups(ds: Pick<Dataset, 'numClasses' | 'numAttributes'>): number {
+  return ds.numClasses * ds.numAttributes;
+}
+
+/** Group index of every example of a split (attribute 0 everywhere when the split has none). */
+export function groupsOf(split: Split, numAttributes: number): Int32Array {
+  const n = split.y.length;
+  const g = new Int32Array(n);
+  for (let i = 0; i < n; i++) g[i] = groupOf(split.y[i], split.a ? split.a[i] : 0, numAttributes);
+  return g;
+}
+
+/** Rows `rows` of a split, copied into a new split. */
+export function takeRows(split: Split, rows: ArrayLike<number>, dim: number): Split {
+  const m = rows.length;
+  const x = new Float32Array(m * dim);
+  const y = new Int32Array(m);
+  const a = split.a ? new Int32Array(m) : undefined;
+  const ids = new Int32Array(m);
+  for (let r = 0; r < m; r++) {
+    const i = rows[r];
+    x.set(split.x.subarray(i * dim, (i + 1) * dim), r * dim);
+    y[r] = split.y[i];
+    if (a) a[r] = split.a![i];
+    ids[r] = split.ids ? split.ids[i] : i;
+  }
+  return { x, y, a, ids };
+}
+
+/**
+ * Check a split up front and throw an error that names the array, the index and what was expected.
+ * Scanning every feature for NaN is O(n·d) but cheap next to training.
+ */
+export function validateSplit(name: string, split: Split, dim: number, numClasses: number, numAttributes: number): void {
+  const n = split.y.length;
+  if (n === 0) throw new Error(`${name}: split has no examples`);
+  if (split.x.length !== n * dim) {
+    throw new Error(`${name}.x: expected ${n} rows × ${dim} features = ${n * dim} values, got ${split.x.length}`);
+  }
+  for (let i = 0; i < n; i++) {
+    const y = split.y[i];
+    if (!(y >= 0 && y < numClasses) || !Number.isInteger(y)) {
+      throw new Error(`${name}.y[${i}] = ${y}: labels must be integers in 0..${numClasses - 1}`);
+    }
+  }
+  if (split.a) {
+    if (split.a.length !== n) throw new Error(`${name}.a: expected ${n} values (one per example), got ${split.a.length}`);
+    for (let i = 0; i < n; i++) {
+      const a = split.a[i];
+      if (!(a >= 0 && a < numAttributes)) {
+        throw new Error(`${name}.a[${i}] = ${a}: attributes must be integers in 0..${numAttributes - 1}`);
+      }
+    }
+  }
+  if (split.ids && split.ids.length !== n) {
+    throw new Error(`${name}.ids: expected ${n} values, got ${split.ids.length}`);
+  }
+  for (let j = 0; j < split.x.length; j++) {
+    if (!Number.isFinite(split.x[j])) {
+      const row = Math.floor(j / dim);
+      throw new Error(`${name}.x[${row}][${j % dim}] = ${split.x[j]}: features must be finite numbers`);
+    }
+  }
+}
+
+export function validateDataset(ds: Dataset): void {
+  if (!(Number.isInteger(ds.dim) && ds.dim > 0)) throw new Error(`dataset ${ds.name}: dim must be a positive integer, got ${ds.dim}`);
+  if (!(Number.isInteger(ds.numClasses) && ds.numClasses >= 2)) {
+    throw new Error(`dataset ${ds.name}: numClasses must be an integer ≥ 2, got ${ds.numClasses}`);
+  }
+  if (!(Number.isInteger(ds.numAttributes) && ds.numAttributes >= 1)) {
+    throw new Error(`dataset ${ds.name}: numAttributes must be an integer ≥ 1, got ${ds.numAttributes}`);
+  }
+  validateSplit('train', ds.train, ds.dim, ds.numClasses, ds.numAttributes);
+  validateSplit('val', ds.val, ds.dim, ds.numClasses, ds.numAttributes);
+  validateSplit('test', ds.test, ds.dim, ds.numClasses, ds.numAttributes);
+}
