@@ -1,0 +1,85 @@
+// Prediction sessions: x → outputs, with parameters fed as inputs (so they follow training)
+// or baked in (for a standalone exported model).
+import { writeFile } from 'node:fs/promises';
+import type { Graph, Value } from './graph.js';
+import { emitOnnx } from './onnx.js';
+import { createSession, ort, tensor } from './session.js';
+
+export interface PredictorSpec {
+  graph: Graph;
+  x: Value;
+  params: readonly Value[];
+  output: Value;
+  threads?: number;
+}
+
+export class Predictor {
+  private readonly feeds: Record<string, ort.Tensor> = {};
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly spec: PredictorSpec,
+    private readonly paramSource: () => readonly ort.Tensor[],
+  ) {}
+
+  /** `paramSource` gives the current parameter tensors on each call (e.g. from a TrainStep). */
+  static async compile(spec: PredictorSpec, paramSource: () => readonly ort.Tensor[]): Promise<Predictor> {
+    const bytes = emitOnnx(spec.graph, {
+      inputs: [spec.x, ...spec.params],
+      outputs: [{ name: 'output', value: spec.output }],
+      graphName: 'predict',
+    });
+    return new Predictor(await createSession(bytes, { threads: spec.threads }), spec, paramSource);
+  }
+
+  get inputDim(): number {
+    return this.spec.x.shape[1] as number;
+  }
+
+  get outputDim(): number {
+    return this.spec.output.shape[1] as number;
+  }
+
+  /**
+   * Outputs for n rows of x, streamed in chunks of views over x (no copy of the input).
+   * Memory beyond x is the n × K result plus one chunk's intermediates.
+   */
+  async run(x: Float32Array, n: number, opts: { chunk?: number; out?: Float32Array } = {}): Promise<Float32Array> {
+    const d = this.inputDim;
+    const k = this.outputDim;
+    if (x.length !== n * d) throw new Error(`predict: x has ${x.length} values, expected ${n} rows × ${d} features`);
+    const chunk = opts.chunk ?? 8192;
+    if (!(Number.isInteger(chunk) && chunk > 0)) throw new Error(`predict: chunk must be a positive integer, got ${chunk}`);
+    const out = opts.out ?? new Float32Array(n * k);
+    if (out.length !== n * k) throw new Error(`predict: out has ${out.length} values, expected ${n * k}`);
+    const params = this.paramSource();
+    this.spec.params.forEach((p, i) => { this.feeds[p.name] = params[i]; });
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      this.feeds[this.spec.x.name] = tensor('float32', x.subarray(start * d, (start + rows) * d), [rows, d]);
+      const target = tensor('float32', out.subarray(start * k, (start + rows) * k), [rows, k]);
+      await this.session.run(this.feeds, { output: target });
+    }
+    return out;
+  }
+
+  /** Bytes of a standalone ONNX model (input "x", output "logits") with the current parameters baked in. */
+  exportBytes(): Uint8Array {
+    const params = this.paramSource();
+    const bake = new Map(this.spec.params.map((p, i) => [p, Float32Array.from(params[i].data as Float32Array)]));
+    return emitOnnx(this.spec.graph, {
+      inputs: [this.spec.x],
+      outputs: [{ name: 'logits', value: this.spec.output }],
+      bake,
+      graphName: 'predictor',
+    });
+  }
+
+  async exportOnnx(path: string): Promise<void> {
+    await writeFile(path, this.exportBytes());
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

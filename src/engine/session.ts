@@ -1,0 +1,61 @@
+// ONNX Runtime sessions: created once per graph and reused for every call.
+import os from 'node:os';
+import ort from 'onnxruntime-node';
+import type { DType, Shape } from './graph.js';
+
+export { ort };
+
+export interface SessionOptions {
+  /** Threads for one op (default: MAT_THREADS or the machine's cores). */
+  threads?: number;
+}
+
+export function defaultThreads(): number {
+  const env = Number(process.env.MAT_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : Math.max(1, os.availableParallelism());
+}
+
+export async function createSession(modelBytes: Uint8Array, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const threads = opts.threads ?? defaultThreads();
+  if (!(Number.isInteger(threads) && threads > 0)) throw new Error(`threads must be a positive integer, got ${threads}`);
+  return ort.InferenceSession.create(modelBytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+  });
+}
+
+export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+
+const ORT_TYPES: Record<DType, ort.Tensor.Type> = {
+  float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool',
+};
+
+/** Wrap a typed array as a tensor without copying (a subarray view is fine). */
+export function tensor(dtype: DType, data: TensorData, dims: readonly number[]): ort.Tensor {
+  const size = dims.reduce((s, d) => s * d, 1);
+  if (data.length !== size) throw new Error(`tensor: dims [${dims.join(', ')}] need ${size} values, got ${data.length}`);
+  return new ort.Tensor(ORT_TYPES[dtype], data as never, dims);
+}
+
+/** Check a fed tensor against the declared input: dtype, rank, fixed dims and named dims bound so far. */
+export function checkFeed(name: string, t: ort.Tensor, dtype: DType, shape: Shape, bound: Map<string, number>): void {
+  if (t.type !== ORT_TYPES[dtype]) throw new Error(`input ${name}: expected ${dtype}, got ${t.type}`);
+  if (t.dims.length !== shape.length) {
+    throw new Error(`input ${name}: expected shape [${shape.join(', ')}], got [${t.dims.join(', ')}]`);
+  }
+  shape.forEach((d, i) => {
+    const got = t.dims[i];
+    if (typeof d === 'number') {
+      if (got !== d) throw new Error(`input ${name}: axis ${i} must be ${d}, got ${got} (shape [${t.dims.join(', ')}])`);
+    } else {
+      const prev = bound.get(d);
+      if (prev !== undefined && prev !== got) {
+        throw new Error(`input ${name}: axis ${i} ("${d}") is ${got} but another input has ${d} = ${prev}`);
+      }
+      bound.set(d, got);
+    }
+  });
+}

@@ -1,0 +1,96 @@
+// A model compiled for training as a classifier (or regressor), and its predictor.
+import { Graph, type Value } from '../engine/graph.js';
+import { Predictor } from '../engine/predictor.js';
+import { TrainStep } from '../engine/trainStep.js';
+import type { ort } from '../engine/session.js';
+import { classBalancedMean, meanSquaredError, perExampleCrossEntropy, weightedMean } from './losses.js';
+import type { Model } from './models.js';
+import { makeOptimizer, type OptimizerConfig } from './optimizers.js';
+
+export type LossKind = 'ce' | 'balanced_ce' | 'mse';
+
+export interface ClassifierOptions {
+  loss?: LossKind;
+  optimizer: OptimizerConfig;
+  initialParams: readonly Float32Array[];
+  /** Feed a per-example additive shift on the logits (B × K), e.g. MAT's log p_ho. */
+  shift?: boolean;
+  /** Feed per-example loss weights (B). */
+  weights?: boolean;
+  /** Bake a fixed full batch into the graph (x, and y or targets): then run() takes no data. */
+  fullBatch?: { x: Float32Array; y?: Int32Array; targets?: Float32Array; n: number };
+  threads?: number;
+}
+
+/**
+ * Input names: x [batch, d] float32; y [batch] int32 (targets [batch, K] for mse);
+ * shift [batch, K]; weights [batch]. Outputs: logits, perExampleLoss.
+ */
+export interface CompiledClassifier {
+  model: Model;
+  step: TrainStep;
+  predictor: Predictor;
+  dispose(): Promise<void>;
+}
+
+export async function compileClassifier(model: Model, opts: ClassifierOptions): Promise<CompiledClassifier> {
+  const lossKind = opts.loss ?? 'ce';
+  if (!['ce', 'balanced_ce', 'mse'].includes(lossKind)) throw new Error(`unknown loss "${lossKind}"; expected ce, balanced_ce or mse`);
+  const k = model.outputDim;
+  const g = new Graph();
+  const batch = opts.fullBatch ? opts.fullBatch.n : 'batch';
+  const x = g.input('x', 'float32', [batch, model.inputDim]);
+  const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
+  const logits = model.forward(g, x, params);
+
+  const bake = new Map<Value, Float32Array | Int32Array>();
+  if (opts.fullBatch) bake.set(x, opts.fullBatch.x);
+  let perExample: Value;
+  let loss: Value;
+  if (lossKind === 'mse') {
+    const targets = g.input('targets', 'float32', [batch, k]);
+    if (opts.fullBatch?.targets) bake.set(targets, opts.fullBatch.targets);
+    const diff = g.sub(logits, targets);
+    perExample = g.reduceMean(g.mul(diff, diff), 1);
+    loss = meanSquaredError(g, logits, targets);
+  } else {
+    const y = g.input('y', 'int32', [batch]);
+    if (opts.fullBatch?.y) bake.set(y, opts.fullBatch.y);
+    const shift = opts.shift ? g.input('shift', 'float32', [batch, k]) : undefined;
+    perExample = perExampleCrossEntropy(g, logits, y, shift);
+    if (lossKind === 'balanced_ce') {
+      if (opts.weights) throw new Error('balanced_ce does not take per-example weights');
+      loss = classBalancedMean(g, perExample, g.oneHot(y, k));
+    } else {
+      loss = weightedMean(g, perExample, opts.weights ? g.input('weights', 'float32', [batch]) : undefined);
+    }
+  }
+  const step = await TrainStep.compile({
+    graph: g,
+    params,
+    initialParams: opts.initialParams,
+    loss,
+    outputs: { logits, perExampleLoss: perExample },
+    update: makeOptimizer(opts.optimizer),
+    bake,
+    threads: opts.threads,
+  });
+  const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.threads);
+  return {
+    model,
+    step,
+    predictor,
+    async dispose() {
+      await step.dispose();
+      await predictor.dispose();
+    },
+  };
+}
+
+/** A predictor for `model` whose parameters come from `paramSource` at each call. */
+export async function compilePredictor(model: Model, paramSource: () => readonly ort.Tensor[], threads?: number): Promise<Predictor> {
+  const g = new Graph();
+  const x = g.input('x', 'float32', ['batch', model.inputDim]);
+  const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
+  return Predictor.compile({ graph: g, x, params, output: model.forward(g, x, params), threads }, paramSource);
+}

@@ -1,0 +1,89 @@
+// Models: a list of parameter shapes plus a forward function over the graph builder.
+// Weights use PyTorch's [out, in] layout, so logits = x·Wᵀ + b and the weight gradient dzᵀ·x
+// reads x in its own row-major layout.
+import type { Graph, Value } from '../engine/graph.js';
+import type { Rng } from '../util/random.js';
+import { initBias, initWeight, type InitName } from './init.js';
+
+export interface ParamShape {
+  name: string;
+  shape: number[];
+}
+
+export interface Model {
+  readonly kind: string;
+  readonly inputDim: number;
+  readonly outputDim: number;
+  readonly params: readonly ParamShape[];
+  /** Fresh initial parameters from a seeded generator. */
+  init(rng: Rng): Float32Array[];
+  /** logits = f(x) given the parameter values (in the order of `params`). */
+  forward(g: Graph, x: Value, params: readonly Value[]): Value;
+  /** A JSON description that rebuilds the model with `modelFromJSON`. */
+  toJSON(): ModelDescription;
+}
+
+export type Activation = 'relu' | 'tanh';
+
+export interface ModelDescription {
+  kind: 'mlp';
+  dims: number[];
+  bias: boolean;
+  activation: Activation;
+  init: InitName;
+}
+
+function checkDims(dims: readonly number[]): void {
+  if (dims.length < 2) throw new Error(`model: need at least input and output sizes, got [${dims.join(', ')}]`);
+  for (const d of dims) {
+    if (!(Number.isInteger(d) && d > 0)) throw new Error(`model: layer sizes must be positive integers, got [${dims.join(', ')}]`);
+  }
+}
+
+/** A multilayer perceptron; with two dims it is a linear model. */
+export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?: Activation; init?: InitName } = {}): Model {
+  checkDims(dims);
+  const bias = opts.bias ?? true;
+  const activation = opts.activation ?? 'relu';
+  const init = opts.init ?? 'torch';
+  if (activation !== 'relu' && activation !== 'tanh') throw new Error(`model: unknown activation "${activation as string}"; expected relu or tanh`);
+  const params: ParamShape[] = [];
+  for (let l = 0; l + 1 < dims.length; l++) {
+    params.push({ name: `layer${l}.weight`, shape: [dims[l + 1], dims[l]] });
+    if (bias) params.push({ name: `layer${l}.bias`, shape: [dims[l + 1]] });
+  }
+  return {
+    kind: dims.length === 2 ? 'linear' : 'mlp',
+    inputDim: dims[0],
+    outputDim: dims[dims.length - 1],
+    params,
+    init(rng) {
+      const out: Float32Array[] = [];
+      for (let l = 0; l + 1 < dims.length; l++) {
+        out.push(initWeight(init, rng, dims[l + 1], dims[l]));
+        if (bias) out.push(initBias(init, rng, dims[l + 1], dims[l]));
+      }
+      return out;
+    },
+    forward(g, x, p) {
+      let h = x;
+      let k = 0;
+      for (let l = 0; l + 1 < dims.length; l++) {
+        h = g.matmul(h, p[k++], { transB: true });
+        if (bias) h = g.add(h, p[k++]);
+        if (l + 2 < dims.length) h = activation === 'relu' ? g.relu(h) : g.tanh(h);
+      }
+      return h;
+    },
+    toJSON: () => ({ kind: 'mlp', dims: [...dims], bias, activation, init }),
+  };
+}
+
+export function linear(inputDim: number, outputDim: number, opts: { bias?: boolean; init?: InitName } = {}): Model {
+  return mlp([inputDim, outputDim], opts);
+}
+
+export function modelFromJSON(desc: ModelDescription): Model {
+  if (desc?.kind !== 'mlp') throw new Error(`model description: unknown kind ${JSON.stringify(desc?.kind)}`);
+  return mlp(desc.dims, desc);
+}

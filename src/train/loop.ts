@@ -1,0 +1,225 @@
+// The one training loop: every algorithm is this loop plus a few hooks.
+import { groupsOf, numGroups, type Dataset, type Split } from '../data/dataset.js';
+import { tensor, type ort } from '../engine/session.js';
+import type { TrainState } from '../engine/trainStep.js';
+import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
+import type { EvalRecord } from '../eval/selection.js';
+import { compileClassifier, type CompiledClassifier } from '../nn/classifier.js';
+import type { Model } from '../nn/models.js';
+import type { OptimizerConfig } from '../nn/optimizers.js';
+import { Rng } from '../util/random.js';
+import { epochSampler, fullBatchSampler, type BatchSampler } from './batches.js';
+
+/** What an algorithm adds to the loop (ERM adds nothing). */
+export interface LoopHooks {
+  loss?: 'ce' | 'balanced_ce';
+  /** Per-example logit shift for the training rows (n × K), fixed during training (MAT, logit adjustment). */
+  shift?: Float32Array;
+  /** Per-example loss weights for the training rows, fixed during training (JTT, RWG). */
+  weights?: Float32Array;
+  /** Per-batch loss weights (GroupDRO): fill out[0..rows.length). */
+  batchWeights?(rows: Int32Array, out: Float32Array): void;
+  /** Called after each step with the per-example losses of the batch. */
+  afterStep?(rows: Int32Array, perExampleLoss: Float32Array): void;
+  /** Replaces the default shuffled-epoch sampler (SUBG, weighted sampling). */
+  sampler?(rng: Rng): BatchSampler;
+}
+
+export interface TrainSettings {
+  model: Model;
+  optimizer: OptimizerConfig;
+  lr: number;
+  steps: number;
+  /** Rows per step, or 'full' for full-batch gradient descent. */
+  batchSize: number | 'full';
+  /** Evaluate every this many steps (and after the last step); 0: only after the last step. */
+  evalEvery: number;
+  seed: number;
+  threads?: number;
+  /** Also evaluate on the training split (costs a pass over it). */
+  evalTrain?: boolean;
+  /** XRM-inferred validation groups, for the va_gi_wga criterion. */
+  valInferredGroups?: { groups: Int32Array; numGroups: number };
+  onEval?(record: CurvePoint): void;
+  onStep?(step: number): void;
+  /** Start from these parameters instead of a fresh initialisation. */
+  initialParams?: Float32Array[];
+  /** Resume: parameters, optimizer state and step count saved by an earlier run. */
+  resume?: TrainState;
+  /** Called every `checkpointEvery` steps with the state to save. */
+  onCheckpoint?(state: TrainState, curve: readonly CurvePoint[]): Promise<void> | void;
+  checkpointEvery?: number;
+}
+
+export interface CurvePoint extends EvalRecord {
+  train?: Evaluation;
+  loss: number;
+}
+
+export interface TrainResult {
+  curve: CurvePoint[];
+  classifier: CompiledClassifier;
+}
+
+export function checkSettings(s: TrainSettings, nTrain: number): void {
+  if (!(Number.isInteger(s.steps) && s.steps >= 0)) throw new Error(`steps must be a non-negative integer, got ${s.steps}`);
+  if (s.batchSize !== 'full' && !(Number.isInteger(s.batchSize) && s.batchSize > 0)) {
+    throw new Error(`batch size must be a positive integer or "full", got ${s.batchSize}`);
+  }
+  if (!(typeof s.lr === 'number' && Number.isFinite(s.lr) && s.lr > 0)) throw new Error(`learning rate must be a positive finite number, got ${s.lr}`);
+  if (!(Number.isInteger(s.evalEvery) && s.evalEvery >= 0)) throw new Error(`evalEvery must be a non-negative integer, got ${s.evalEvery}`);
+  if (nTrain === 0) throw new Error('the training split has no examples');
+}
+
+/** Train `settings.model` on ds.train with the hooks; evaluate val/test along the way. */
+export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: LoopHooks = {}): Promise<TrainResult> {
+  const train = ds.train;
+  const n = train.y.length;
+  const d = ds.dim;
+  const k = ds.numClasses;
+  checkSettings(settings, n);
+  if (settings.model.inputDim !== d || settings.model.outputDim !== k) {
+    throw new Error(`model maps ${settings.model.inputDim} → ${settings.model.outputDim}, but the data has ${d} features and ${k} classes`);
+  }
+  if (hooks.shift && hooks.shift.length !== n * k) throw new Error(`shift: expected ${n} × ${k} values, got ${hooks.shift.length}`);
+  if (hooks.weights && hooks.weights.length !== n) throw new Error(`weights: expected ${n} values, got ${hooks.weights.length}`);
+
+  const full = settings.batchSize === 'full' && !hooks.sampler;
+  const useWeights = !!(hooks.weights || hooks.batchWeights);
+  const initialParams = settings.initialParams ?? settings.model.init(Rng.derive(settings.seed, 'init'));
+  const classifier = await compileClassifier(settings.model, {
+    loss: hooks.loss ?? 'ce',
+    optimizer: settings.optimizer,
+    initialParams,
+    shift: !!hooks.shift,
+    weights: useWeights,
+    fullBatch: full ? { x: train.x, y: train.y, n } : undefined,
+    threads: settings.threads,
+  });
+  const step = classifier.step;
+  if (settings.resume) step.loadState(settings.resume);
+
+  const batchRng = Rng.derive(settings.seed, 'batches');
+  const sampler = hooks.sampler ? hooks.sampler(batchRng)
+    : full || settings.batchSize === 'full' ? fullBatchSampler(n)
+    : epochSampler(n, settings.batchSize as number, batchRng);
+  const feeder = new BatchFeeder(train, d, k, full, hooks, useWeights);
+  const wantLosses = !!hooks.afterStep;
+  const fetch = wantLosses ? ['perExampleLoss'] : [];
+  const evaluator = new Evaluator(ds, classifier, settings);
+  const curve: CurvePoint[] = [];
+
+  // A resumed run replays the sampler so that later batches match an uninterrupted run.
+  for (let s = 0; s < step.steps; s++) sampler.next();
+  let lastLoss = NaN;
+  if (step.steps === 0 && settings.evalEvery > 0) curve.push(await evaluator.run(0, NaN));
+  while (step.steps < settings.steps) {
+    const rows = sampler.next();
+    const feeds = feeder.fill(rows);
+    const result = await step.run(feeds, { lr: settings.lr, fetch });
+    lastLoss = result.loss;
+    if (!Number.isFinite(lastLoss)) {
+      throw new Error(`training diverged: the loss is ${lastLoss} at step ${step.steps} (learning rate ${settings.lr}); try a smaller learning rate`);
+    }
+    if (wantLosses) hooks.afterStep!(rows, result.outputs.perExampleLoss.data as Float32Array);
+    const t = step.steps;
+    settings.onStep?.(t);
+    if ((settings.evalEvery > 0 && t % settings.evalEvery === 0) || t === settings.steps) {
+      const point = await evaluator.run(t, lastLoss);
+      curve.push(point);
+      settings.onEval?.(point);
+    }
+    if (settings.onCheckpoint && settings.checkpointEvery && t % settings.checkpointEvery === 0 && t < settings.steps) {
+      await settings.onCheckpoint(step.saveState(), curve);
+    }
+  }
+  if (curve.length === 0 || curve[curve.length - 1].step !== step.steps) curve.push(await evaluator.run(step.steps, lastLoss));
+  return { curve, classifier };
+}
+
+/** Copies the rows of a batch into preallocated feed buffers (one set per batch size seen). */
+class BatchFeeder {
+  private readonly cache = new Map<number, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; shift?: Float32Array; weights?: Float32Array }>();
+
+  constructor(
+    private readonly split: Split,
+    private readonly d: number,
+    private readonly k: number,
+    private readonly baked: boolean,
+    private readonly hooks: LoopHooks,
+    private readonly useWeights: boolean,
+  ) {}
+
+  fill(rows: Int32Array): Record<string, ort.Tensor> {
+    const b = rows.length;
+    const buf = this.buffers(b);
+    const { d, k, split, hooks } = this;
+    if (!this.baked) {
+      for (let r = 0; r < b; r++) {
+        const i = rows[r];
+        buf.x.set(split.x.subarray(i * d, (i + 1) * d), r * d);
+        buf.y[r] = split.y[i];
+      }
+    }
+    if (buf.shift) {
+      const shift = hooks.shift!;
+      for (let r = 0; r < b; r++) buf.shift.set(shift.subarray(rows[r] * k, (rows[r] + 1) * k), r * k);
+    }
+    if (buf.weights) {
+      if (hooks.batchWeights) hooks.batchWeights(rows, buf.weights);
+      else for (let r = 0; r < b; r++) buf.weights[r] = hooks.weights![rows[r]];
+    }
+    return buf.feeds;
+  }
+
+  private buffers(b: number) {
+    let buf = this.cache.get(b);
+    if (!buf) {
+      const x = new Float32Array(this.baked ? 0 : b * this.d);
+      const y = new Int32Array(this.baked ? 0 : b);
+      const feeds: Record<string, ort.Tensor> = {};
+      if (!this.baked) {
+        feeds.x = tensor('float32', x, [b, this.d]);
+        feeds.y = tensor('int32', y, [b]);
+      }
+      const shift = this.hooks.shift ? new Float32Array(b * this.k) : undefined;
+      if (shift) feeds.shift = tensor('float32', shift, [b, this.k]);
+      const weights = this.useWeights ? new Float32Array(b) : undefined;
+      if (weights) feeds.weights = tensor('float32', weights, [b]);
+      buf = { feeds, x, y, shift, weights };
+      this.cache.set(b, buf);
+    }
+    return buf;
+  }
+}
+
+/** Metrics on val and test (and train when asked) from the current parameters. */
+class Evaluator {
+  private readonly groups: Record<'train' | 'val' | 'test', Int32Array>;
+  private readonly G: number;
+
+  constructor(private readonly ds: Dataset, private readonly classifier: CompiledClassifier, private readonly settings: TrainSettings) {
+    this.G = numGroups(ds);
+    this.groups = { train: groupsOf(ds.train, ds.numAttributes), val: groupsOf(ds.val, ds.numAttributes), test: groupsOf(ds.test, ds.numAttributes) };
+  }
+
+  async logits(split: Split): Promise<Float32Array> {
+    return this.classifier.predictor.run(split.x, split.y.length);
+  }
+
+  async run(step: number, loss: number): Promise<CurvePoint> {
+    const { ds, G } = this;
+    const k = ds.numClasses;
+    const valLogits = await this.logits(ds.val);
+    const point: CurvePoint = {
+      step,
+      loss,
+      val: evaluateLogits(valLogits, ds.val.y, this.groups.val, G, k),
+      test: evaluateLogits(await this.logits(ds.test), ds.test.y, this.groups.test, G, k),
+    };
+    const inferred = this.settings.valInferredGroups;
+    if (inferred) point.valInferred = evaluateLogits(valLogits, ds.val.y, inferred.groups, inferred.numGroups, k);
+    if (this.settings.evalTrain) point.train = evaluateLogits(await this.logits(ds.train), ds.train.y, this.groups.train, G, k);
+    return point;
+  }
+}
