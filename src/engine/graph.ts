@@ -50,6 +50,7 @@ export class Graph {
 
   /** A value fed at run time. Named dims (strings) may differ between runs. */
   input(name: string, dtype: DType, shape: Shape): Value {
+    checkName(name);
     checkShape(name, shape);
     const v = this.newValue(name, dtype, shape);
     this.inputs.push(v);
@@ -62,7 +63,7 @@ export class Graph {
     const size = shape.reduce<number>((s, d) => s * (d as number), 1);
     if (shape.some((d) => typeof d !== 'number')) throw new Error(`constant ${name ?? ''}: shape must be fully known, got [${shape}]`);
     if (data.length !== size) throw new Error(`constant ${name ?? ''}: shape [${shape}] needs ${size} values, got ${data.length}`);
-    const v = this.newValue(name ?? `const${this.nextId}`, dt, shape);
+    const v = this.newValue(name ?? `${GENERATED}const${this.nextId}`, dt, shape);
     this.constants.set(v, data);
     return v;
   }
@@ -82,7 +83,7 @@ export class Graph {
     const { dtype, shape } = spec.infer(inputs, attrs);
     const outputs: Value[] = [];
     const node: Node = { op, inputs, attrs, outputs };
-    const out = this.newValue(`${op.toLowerCase()}${this.nextId}`, dtype, shape, node);
+    const out = this.newValue(`${GENERATED}${op.toLowerCase()}${this.nextId}`, dtype, shape, node);
     outputs.push(out);
     this.nodes.push(node);
     return out;
@@ -148,6 +149,13 @@ export class Graph {
     const row = this.constant(classes, [1, k], labels.dtype);
     return this.cast(this.equal(this.unsqueeze(labels, 1), row), dtype);
   }
+}
+
+/** Names the engine makes up start with this; user names may not, so the two never clash. */
+export const GENERATED = '%';
+
+function checkName(name: string): void {
+  if (!name || name.startsWith(GENERATED)) throw new Error(`input name "${name}": names must be non-empty and not start with "${GENERATED}"`);
 }
 
 function checkShape(name: string, shape: Shape): void {

@@ -1,6 +1,6 @@
 // Emission of the graph IR as a standard ONNX model (opset 18), encoded with onnx-proto.
 import onnxProto from 'onnx-proto';
-import type { ConstantData, DType, Graph, Node, Value } from './graph.js';
+import { GENERATED, type ConstantData, type DType, type Graph, type Node, type Value } from './graph.js';
 import { OPS } from './ops.js';
 
 const { onnx } = onnxProto;
@@ -50,7 +50,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
   const cached = (key: string, make: (name: string) => InstanceType<typeof onnx.TensorProto>): string => {
     let name = constantCache.get(key);
     if (!name) {
-      name = `k${constantCache.size}`;
+      name = `${GENERATED}k${constantCache.size}`;
       constantCache.set(key, name);
       initializers.push(make(name));
     }
@@ -98,7 +98,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       initializers.push(tensorProto(name, dtype, [], data));
     },
     fresh(prefix) {
-      return `${prefix}_t${fresh++}`;
+      return `${GENERATED}${prefix}_t${fresh++}`;
     },
     onnxType(dtype) {
       return ONNX_TYPES[dtype];

@@ -7,7 +7,7 @@ import { classBalancedMean, meanSquaredError, perExampleCrossEntropy, weightedMe
 import type { Model } from './models.js';
 import { makeOptimizer, type OptimizerConfig } from './optimizers.js';
 
-export type LossKind = 'ce' | 'balanced_ce' | 'mse';
+export type LossKind = 'ce' | 'balanced_ce' | 'mse' | 'groupdro';
 
 export interface ClassifierOptions {
   loss?: LossKind;
@@ -19,6 +19,8 @@ export interface ClassifierOptions {
   weights?: boolean;
   /** Bake a fixed full batch into the graph (x, and y or targets): then run() takes no data. */
   fullBatch?: { x: Float32Array; y?: Int32Array; targets?: Float32Array; n: number };
+  /** GroupDRO's group count and step size η (loss 'groupdro'). */
+  groupDro?: { numGroups: number; eta: number };
   threads?: number;
 }
 
@@ -35,7 +37,9 @@ export interface CompiledClassifier {
 
 export async function compileClassifier(model: Model, opts: ClassifierOptions): Promise<CompiledClassifier> {
   const lossKind = opts.loss ?? 'ce';
-  if (!['ce', 'balanced_ce', 'mse'].includes(lossKind)) throw new Error(`unknown loss "${lossKind}"; expected ce, balanced_ce or mse`);
+  if (!['ce', 'balanced_ce', 'mse', 'groupdro'].includes(lossKind)) {
+    throw new Error(`unknown loss "${lossKind}"; expected ce, balanced_ce, mse or groupdro`);
+  }
   const k = model.outputDim;
   const g = new Graph();
   const batch = opts.fullBatch ? opts.fullBatch.n : 'batch';
@@ -43,6 +47,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
   const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
   const logits = model.forward(g, x, params);
 
+  const extraOutputs: Record<string, Value> = {};
   const bake = new Map<Value, Float32Array | Int32Array>();
   if (opts.fullBatch) bake.set(x, opts.fullBatch.x);
   let perExample: Value;
@@ -61,6 +66,11 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     if (lossKind === 'balanced_ce') {
       if (opts.weights) throw new Error('balanced_ce does not take per-example weights');
       loss = classBalancedMean(g, perExample, g.oneHot(y, k));
+    } else if (lossKind === 'groupdro') {
+      if (!opts.groupDro) throw new Error('loss groupdro needs groupDro: { numGroups, eta }');
+      const dro = groupDroLoss(g, perExample, g.input('groups', 'int32', [batch]), g.input('groupWeights', 'float32', [opts.groupDro.numGroups]), opts.groupDro);
+      loss = dro.loss;
+      extraOutputs.groupWeightsNext = dro.nextWeights;
     } else {
       loss = weightedMean(g, perExample, opts.weights ? g.input('weights', 'float32', [batch]) : undefined);
     }
@@ -70,7 +80,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     params,
     initialParams: opts.initialParams,
     loss,
-    outputs: { logits, perExampleLoss: perExample },
+    outputs: { logits, perExampleLoss: perExample, ...extraOutputs },
     update: makeOptimizer(opts.optimizer),
     bake,
     threads: opts.threads,
@@ -85,6 +95,22 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
       await predictor.dispose();
     },
   };
+}
+
+/**
+ * GroupDRO (Sagawa et al. 2020), one step: group mean losses ℓ_g on the batch, weights
+ * q_g ← q_g·exp(η·ℓ_g) normalised, loss Σ_g q_g·ℓ_g with the updated q (no gradient through q).
+ * Groups absent from the batch have ℓ_g = 0, as in the reference implementation.
+ */
+function groupDroLoss(g: Graph, perExample: Value, groups: Value, weights: Value, opts: { numGroups: number; eta: number }) {
+  if (!(opts.eta > 0 && Number.isFinite(opts.eta))) throw new Error(`GroupDRO: η must be a positive number, got ${opts.eta}`);
+  const onehot = g.oneHot(groups, opts.numGroups);
+  const sums = g.reduceSum(g.mul(onehot, g.unsqueeze(perExample, 1)), 0);
+  const counts = g.max(g.reduceSum(onehot, 0), g.scalar(1));
+  const groupLoss = g.div(sums, counts);
+  const raised = g.mul(weights, g.exp(g.mul(g.scalar(opts.eta), g.stopGradient(groupLoss))));
+  const nextWeights = g.div(raised, g.reduceSum(raised, 0));
+  return { loss: g.reduceSum(g.mul(g.stopGradient(nextWeights), groupLoss), 0), nextWeights };
 }
 
 /** A predictor for `model` whose parameters come from `paramSource` at each call. */

@@ -12,7 +12,11 @@ import { epochSampler, fullBatchSampler, type BatchSampler } from './batches.js'
 
 /** What an algorithm adds to the loop (ERM adds nothing). */
 export interface LoopHooks {
-  loss?: 'ce' | 'balanced_ce';
+  loss?: 'ce' | 'balanced_ce' | 'groupdro';
+  /** GroupDRO over these training groups (with loss 'groupdro'). */
+  groupDro?: { groups: Int32Array; numGroups: number; eta: number };
+  /** Per-batch logit shift (MAT with per-minibatch calibration): fill out (rows × K). */
+  batchShift?(rows: Int32Array, out: Float32Array): void;
   /** Per-example logit shift for the training rows (n × K), fixed during training (MAT, logit adjustment). */
   shift?: Float32Array;
   /** Per-example loss weights for the training rows, fixed during training (JTT, RWG). */
@@ -86,13 +90,18 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
 
   const full = settings.batchSize === 'full' && !hooks.sampler;
   const useWeights = !!(hooks.weights || hooks.batchWeights);
+  const useShift = !!(hooks.shift || hooks.batchShift);
+  const dro = hooks.loss === 'groupdro' ? hooks.groupDro : undefined;
+  if (hooks.loss === 'groupdro' && !dro) throw new Error('GroupDRO needs training groups');
+  if (dro && dro.groups.length !== n) throw new Error(`GroupDRO groups: expected ${n} values, got ${dro.groups.length}`);
   const initialParams = settings.initialParams ?? settings.model.init(Rng.derive(settings.seed, 'init'));
   const classifier = await compileClassifier(settings.model, {
     loss: hooks.loss ?? 'ce',
     optimizer: settings.optimizer,
     initialParams,
-    shift: !!hooks.shift,
+    shift: useShift,
     weights: useWeights,
+    groupDro: dro ? { numGroups: dro.numGroups, eta: dro.eta } : undefined,
     fullBatch: full ? { x: train.x, y: train.y, n } : undefined,
     threads: settings.threads,
   });
@@ -106,6 +115,9 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   const feeder = new BatchFeeder(train, d, k, full, hooks, useWeights);
   const wantLosses = !!hooks.afterStep;
   const fetch = wantLosses ? ['perExampleLoss'] : [];
+  // GroupDRO's group weights q live here and are updated by the step graph.
+  const droWeights = dro ? tensor('float32', new Float32Array(dro.numGroups).fill(1 / dro.numGroups), [dro.numGroups]) : undefined;
+  if (dro) fetch.push('groupWeightsNext');
   const evaluator = new Evaluator(ds, classifier, settings);
   const curve: CurvePoint[] = [];
 
@@ -116,7 +128,12 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   while (step.steps < settings.steps) {
     const rows = sampler.next();
     const feeds = feeder.fill(rows);
+    if (dro) {
+      feeds.groupWeights = droWeights!;
+      feeds.groups = feeder.groupsFor(rows, dro.groups);
+    }
     const result = await step.run(feeds, { lr: settings.lr, fetch });
+    if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
     lastLoss = result.loss;
     if (!Number.isFinite(lastLoss)) {
       throw new Error(`training diverged: the loss is ${lastLoss} at step ${step.steps} (learning rate ${settings.lr}); try a smaller learning rate`);
@@ -162,8 +179,8 @@ class BatchFeeder {
       }
     }
     if (buf.shift) {
-      const shift = hooks.shift!;
-      for (let r = 0; r < b; r++) buf.shift.set(shift.subarray(rows[r] * k, (rows[r] + 1) * k), r * k);
+      if (hooks.batchShift) hooks.batchShift(rows, buf.shift);
+      else for (let r = 0; r < b; r++) buf.shift.set(hooks.shift!.subarray(rows[r] * k, (rows[r] + 1) * k), r * k);
     }
     if (buf.weights) {
       if (hooks.batchWeights) hooks.batchWeights(rows, buf.weights);
@@ -171,6 +188,20 @@ class BatchFeeder {
     }
     return buf.feeds;
   }
+
+  /** The groups of a batch's rows, as a tensor reused per batch size. */
+  groupsFor(rows: Int32Array, groups: Int32Array): ort.Tensor {
+    let t = this.groupTensors.get(rows.length);
+    if (!t) {
+      t = tensor('int32', new Int32Array(rows.length), [rows.length]);
+      this.groupTensors.set(rows.length, t);
+    }
+    const data = t.data as Int32Array;
+    for (let r = 0; r < rows.length; r++) data[r] = groups[rows[r]];
+    return t;
+  }
+
+  private readonly groupTensors = new Map<number, ort.Tensor>();
 
   private buffers(b: number) {
     let buf = this.cache.get(b);
@@ -182,7 +213,7 @@ class BatchFeeder {
         feeds.x = tensor('float32', x, [b, this.d]);
         feeds.y = tensor('int32', y, [b]);
       }
-      const shift = this.hooks.shift ? new Float32Array(b * this.k) : undefined;
+      const shift = this.hooks.shift || this.hooks.batchShift ? new Float32Array(b * this.k) : undefined;
       if (shift) feeds.shift = tensor('float32', shift, [b, this.k]);
       const weights = this.useWeights ? new Float32Array(b) : undefined;
       if (weights) feeds.weights = tensor('float32', weights, [b]);

@@ -1,0 +1,227 @@
+// One registry of algorithms over the one training loop (design.md 2.3). Each entry says what it
+// needs (held-out predictions, training attributes), its hyperparameters, and how it sets the
+// loop's hooks.
+import { groupsOf, numGroups, type Dataset } from '../data/dataset.js';
+import { predictionsFromLogits } from '../eval/metrics.js';
+import type { HeldOutResult } from '../heldout/types.js';
+import { epochSampler } from '../train/batches.js';
+import { trainLoop, type TrainResult, type TrainSettings } from '../train/loop.js';
+import { Rng } from '../util/random.js';
+import { attributeShift, calibrationTable, heldOutProbabilities, matShift, shiftRows } from './shift.js';
+
+export type HParamValue = number | string;
+export interface HParamSpec {
+  default: HParamValue;
+  /** A random draw for hyperparameter search. */
+  sample(rng: Rng): HParamValue;
+  description: string;
+}
+
+export interface RunContext {
+  dataset: Dataset;
+  settings: TrainSettings;
+  hparams: Record<string, HParamValue>;
+  heldOut?: HeldOutResult;
+}
+
+export interface Algorithm {
+  name: string;
+  summary: string;
+  needsHeldOut: boolean;
+  needsTrainAttributes: boolean;
+  hparams: Record<string, HParamSpec>;
+  run(ctx: RunContext): Promise<TrainResult>;
+}
+
+const logUniform = (lo: number, hi: number) => (rng: Rng) => 10 ** rng.uniformIn(lo, hi);
+const choice = <T extends HParamValue>(values: readonly T[]) => (rng: Rng) => values[rng.int(values.length)];
+
+function num(ctx: RunContext, name: string): number {
+  const v = Number(ctx.hparams[name]);
+  if (!Number.isFinite(v)) throw new Error(`hyperparameter ${name} must be a number, got ${ctx.hparams[name]}`);
+  return v;
+}
+
+function requireHeldOut(ctx: RunContext, algorithm: string): HeldOutResult {
+  if (!ctx.heldOut) throw new Error(`${algorithm} needs held-out predictions (run XRM or K-fold first)`);
+  if (ctx.heldOut.heldOutLogits.length !== ctx.dataset.train.y.length * ctx.dataset.numClasses) {
+    throw new Error(`${algorithm}: held-out logits have ${ctx.heldOut.heldOutLogits.length} values, expected ${ctx.dataset.train.y.length} × ${ctx.dataset.numClasses}`);
+  }
+  return ctx.heldOut;
+}
+
+function requireAttributes(ds: Dataset, algorithm: string): Int32Array {
+  if (!ds.train.a) throw new Error(`${algorithm} needs the training attribute (group labels), which this dataset does not have`);
+  return ds.train.a;
+}
+
+/** Group-balanced weights n / (G_present · n_g), so that each present group has equal total weight. */
+export function groupBalancedWeights(groups: Int32Array, numGroupsTotal: number): Float32Array {
+  const counts = new Float64Array(numGroupsTotal);
+  for (const g of groups) counts[g]++;
+  const present = counts.filter((c) => c > 0).length;
+  return Float32Array.from(groups, (g) => groups.length / (present * counts[g]));
+}
+
+/** Rows of a random subset with every group cut to the size of the smallest present group. */
+export function groupBalancedSubset(groups: Int32Array, numGroupsTotal: number, rng: Rng): Int32Array {
+  const byGroup: number[][] = Array.from({ length: numGroupsTotal }, () => []);
+  groups.forEach((g, i) => byGroup[g].push(i));
+  const present = byGroup.filter((rows) => rows.length > 0);
+  const size = Math.min(...present.map((rows) => rows.length));
+  const out: number[] = [];
+  for (const rows of present) {
+    const order = rng.permutation(rows.length);
+    for (let j = 0; j < size; j++) out.push(rows[order[j]]);
+  }
+  return Int32Array.from(out).sort();
+}
+
+const tau: HParamSpec = { default: 0.1, sample: choice([0.001, 0.01, 0.1]), description: 'MAT temperature τ' };
+const eta: HParamSpec = { default: 0.01, sample: logUniform(-3, -1), description: 'GroupDRO step size η' };
+
+export const ALGORITHMS: Algorithm[] = [
+  {
+    name: 'erm',
+    summary: 'Empirical risk minimisation: plain cross-entropy.',
+    needsHeldOut: false,
+    needsTrainAttributes: false,
+    hparams: {},
+    run: (ctx) => trainLoop(ctx.dataset, ctx.settings),
+  },
+  {
+    name: 'mat',
+    summary: 'Memorization-Aware Training: cross-entropy on logits shifted by log p_ho(y|x) from held-out predictions, calibrated; no shift at test time.',
+    needsHeldOut: true,
+    needsTrainAttributes: false,
+    hparams: {
+      tau,
+      calibration: { default: 'full', sample: () => 'full', description: "'full' (Algorithm 1: calibrate over the training set) or 'batch' (per minibatch, as the official code)" },
+    },
+    run(ctx) {
+      const ho = requireHeldOut(ctx, 'MAT');
+      const { y } = ctx.dataset.train;
+      const k = ctx.dataset.numClasses;
+      const t = num(ctx, 'tau');
+      const calibration = String(ctx.hparams.calibration ?? 'full');
+      if (calibration === 'full') return trainLoop(ctx.dataset, ctx.settings, { shift: matShift(ho.heldOutLogits, y, k, t) });
+      if (calibration !== 'batch') throw new Error(`MAT calibration must be 'full' or 'batch', got '${calibration}'`);
+      const q = heldOutProbabilities(ho.heldOutLogits, y.length, k, t);
+      return trainLoop(ctx.dataset, ctx.settings, {
+        batchShift: (rows, out) => shiftRows(q, calibrationTable(q, y, k, rows), k, rows, out),
+      });
+    },
+  },
+  {
+    name: 'groupdro',
+    summary: 'GroupDRO with the true training groups (oracle): minimise the worst group loss by exponentiated-gradient group weights.',
+    needsHeldOut: false,
+    needsTrainAttributes: true,
+    hparams: { eta },
+    run(ctx) {
+      requireAttributes(ctx.dataset, 'GroupDRO');
+      const ds = ctx.dataset;
+      return trainLoop(ds, ctx.settings, {
+        loss: 'groupdro',
+        groupDro: { groups: groupsOf(ds.train, ds.numAttributes), numGroups: numGroups(ds), eta: num(ctx, 'eta') },
+      });
+    },
+  },
+  {
+    name: 'xrm+groupdro',
+    summary: 'GroupDRO on groups inferred by XRM (class × held-out mistake): no group labels needed.',
+    needsHeldOut: true,
+    needsTrainAttributes: false,
+    hparams: { eta },
+    run(ctx) {
+      const ho = requireHeldOut(ctx, 'XRM+GroupDRO');
+      return trainLoop(ctx.dataset, ctx.settings, {
+        loss: 'groupdro',
+        groupDro: { groups: ho.trainInferredGroups, numGroups: 2 * ctx.dataset.numClasses, eta: num(ctx, 'eta') },
+      });
+    },
+  },
+  {
+    name: 'rwg',
+    summary: 'Group-balanced reweighting: each true group gets the same total loss weight.',
+    needsHeldOut: false,
+    needsTrainAttributes: true,
+    hparams: {},
+    run(ctx) {
+      requireAttributes(ctx.dataset, 'RWG');
+      const ds = ctx.dataset;
+      return trainLoop(ds, ctx.settings, { weights: groupBalancedWeights(groupsOf(ds.train, ds.numAttributes), numGroups(ds)) });
+    },
+  },
+  {
+    name: 'subg',
+    summary: 'Group-balanced subsampling: train on a subset with every true group cut to the smallest group size.',
+    needsHeldOut: false,
+    needsTrainAttributes: true,
+    hparams: {},
+    run(ctx) {
+      requireAttributes(ctx.dataset, 'SUBG');
+      const ds = ctx.dataset;
+      const rows = groupBalancedSubset(groupsOf(ds.train, ds.numAttributes), numGroups(ds), Rng.derive(ctx.settings.seed, 'subg'));
+      const batch = ctx.settings.batchSize === 'full' ? rows.length : ctx.settings.batchSize;
+      return trainLoop(ds, ctx.settings, { sampler: (rng) => epochSampler(rows.length, batch, rng, { rows }) });
+    },
+  },
+  {
+    name: 'jtt',
+    summary: 'Just Train Twice: train ERM briefly, then retrain with its training errors up-weighted by λ.',
+    needsHeldOut: false,
+    needsTrainAttributes: false,
+    hparams: {
+      lambda: { default: 20, sample: choice([5, 10, 20, 50, 100]), description: 'up-weight λ of the first model’s errors' },
+      firstStageFraction: { default: 0.25, sample: choice([0.1, 0.25, 0.5]), description: 'length of the first ERM stage, as a fraction of the steps' },
+    },
+    async run(ctx) {
+      const ds = ctx.dataset;
+      const n = ds.train.y.length;
+      const k = ds.numClasses;
+      const firstSteps = Math.max(1, Math.round(num(ctx, 'firstStageFraction') * ctx.settings.steps));
+      const first = await trainLoop(ds, { ...ctx.settings, steps: firstSteps, evalEvery: 0, onEval: undefined, onCheckpoint: undefined });
+      const pred = predictionsFromLogits(await first.classifier.predictor.run(ds.train.x, n), n, k);
+      await first.classifier.dispose();
+      const lambda = num(ctx, 'lambda');
+      const weights = Float32Array.from(pred, (p, i) => (p !== ds.train.y[i] ? lambda : 1));
+      return trainLoop(ds, ctx.settings, { weights });
+    },
+  },
+  {
+    name: 'la',
+    summary: 'Oracle logit adjustment: MAT’s machinery with the known attribute, shift = log p(y | a).',
+    needsHeldOut: false,
+    needsTrainAttributes: true,
+    hparams: {},
+    run(ctx) {
+      const ds = ctx.dataset;
+      const a = requireAttributes(ds, 'Logit adjustment');
+      return trainLoop(ds, ctx.settings, { shift: attributeShift(ds.train.y, a, ds.numClasses, ds.numAttributes) });
+    },
+  },
+];
+
+export function getAlgorithm(name: string): Algorithm {
+  const found = ALGORITHMS.find((a) => a.name === name.toLowerCase());
+  if (!found) throw new Error(`unknown algorithm "${name}"; known: ${ALGORITHMS.map((a) => a.name).join(', ')}`);
+  return found;
+}
+
+/** The defaults of an algorithm's hyperparameters, overridden by `given`. */
+export function resolveHParams(algorithm: Algorithm, given: Record<string, HParamValue> = {}): Record<string, HParamValue> {
+  for (const key of Object.keys(given)) {
+    if (!(key in algorithm.hparams)) {
+      throw new Error(`${algorithm.name} has no hyperparameter "${key}"; it has: ${Object.keys(algorithm.hparams).join(', ') || 'none'}`);
+    }
+  }
+  const out: Record<string, HParamValue> = {};
+  for (const [key, spec] of Object.entries(algorithm.hparams)) out[key] = given[key] ?? spec.default;
+  return out;
+}
+
+/** Run an algorithm with its hyperparameters resolved against its defaults. */
+export function runAlgorithm(algorithm: Algorithm, ctx: RunContext): Promise<TrainResult> {
+  return algorithm.run({ ...ctx, hparams: resolveHParams(algorithm, ctx.hparams) });
+}
