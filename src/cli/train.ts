@@ -1,0 +1,106 @@
+// `mat train`: one algorithm on one dataset and seed; prints accuracy per group on train and test.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Dataset } from '../data/dataset.js';
+import type { Evaluation } from '../eval/metrics.js';
+import { markdownTable } from '../report/table.js';
+import { runMethod } from '../train/experiment.js';
+import { presetFor } from '../train/presets.js';
+import { resolveDataset } from './datasets.js';
+import { makeProgress } from './progress.js';
+import type { HParamValue } from '../algorithms/registry.js';
+
+export interface TrainFlags {
+  data: string;
+  noise?: number;
+  algorithm: string;
+  seed: number;
+  steps?: number;
+  lr?: number;
+  batchSize?: number | 'full';
+  hparam: Record<string, HParamValue>;
+  threads?: number;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function trainCommand(flags: TrainFlags): Promise<void> {
+  const ds = await resolveDataset(flags);
+  const preset = presetFor(ds, { noise: flags.noise });
+  if (flags.steps !== undefined) preset.train.steps = flags.steps;
+  if (flags.lr !== undefined) preset.train.lr = flags.lr;
+  if (flags.batchSize !== undefined) preset.train.batchSize = flags.batchSize;
+  preset.train.evalTrain = true;
+  const progress = makeProgress({ quiet: flags.quiet || flags.json });
+  const t0 = performance.now();
+  const run = await runMethod(ds, preset, flags.algorithm, flags.seed, {
+    hparams: flags.hparam,
+    threads: flags.threads,
+    onStep: (t, total, phase) => progress.update(t, total, phase),
+  });
+  progress.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  const final = run.final;
+  const summary = {
+    dataset: ds.name,
+    algorithm: run.algorithm,
+    seed: flags.seed,
+    hparams: run.hparams,
+    steps: final.step,
+    seconds: Math.round(seconds * 100) / 100,
+    train: final.train ? splitSummary(ds, final.train) : undefined,
+    test: splitSummary(ds, final.test),
+    flipRate: run.heldOut?.flipRate,
+  };
+  if (flags.out) {
+    await mkdir(flags.out, { recursive: true });
+    await writeFile(join(flags.out, 'config.json'), JSON.stringify({ dataset: ds.name, algorithm: run.algorithm, seed: flags.seed, hparams: run.hparams, model: preset.train.model.toJSON(), optimizer: preset.train.optimizer, lr: preset.train.lr, steps: preset.train.steps, batchSize: preset.train.batchSize }, null, 2));
+    await writeFile(join(flags.out, 'results.jsonl'), run.curve.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    await run.result.classifier.predictor.exportOnnx(join(flags.out, 'model.onnx'));
+  }
+  await run.result.classifier.dispose();
+  if (flags.json) {
+    console.log(JSON.stringify(summary));
+    return;
+  }
+  console.log(`${run.algorithm} on ${ds.name}, seed ${flags.seed}: ${final.step} steps in ${seconds.toFixed(1)} s${run.heldOut ? ` (XRM flip rate ${run.heldOut.flipRate.toFixed(3)})` : ''}`);
+  const rows: (string | number | null)[][] = [];
+  for (const [split, ev] of [['train', final.train], ['test', final.test]] as const) {
+    if (!ev) continue;
+    const s = splitSummary(ds, ev);
+    rows.push([split, s.average, s.worstGroup, s.majority ?? null, s.minority ?? null]);
+  }
+  console.log(markdownTable(['split', 'average', 'worst group', 'majority (a = y)', 'minority (a ≠ y)'], rows, { digits: 3 }));
+  console.log();
+  console.log(groupTable(ds, final.test));
+  if (flags.out) console.log(`\nsaved config.json, results.jsonl and model.onnx in ${flags.out}`);
+}
+
+/** Average, worst-group, and (when attribute values match classes) majority/minority accuracy. */
+export function splitSummary(ds: Dataset, ev: Evaluation) {
+  const out: { average: number; worstGroup: number; majority?: number; minority?: number } = { average: ev.avgAcc, worstGroup: ev.worstGroupAcc };
+  if (ds.numAttributes === ds.numClasses) {
+    let majCorrect = 0, majCount = 0, minCorrect = 0, minCount = 0;
+    ev.groupCounts.forEach((count, g) => {
+      const acc = ev.groupAcc[g];
+      if (!count || acc === null) return;
+      const y = Math.floor(g / ds.numAttributes);
+      const a = g % ds.numAttributes;
+      if (a === y) { majCorrect += acc * count; majCount += count; }
+      else { minCorrect += acc * count; minCount += count; }
+    });
+    if (majCount) out.majority = majCorrect / majCount;
+    if (minCount) out.minority = minCorrect / minCount;
+  }
+  return out;
+}
+
+function groupTable(ds: Dataset, ev: Evaluation): string {
+  const rows = ev.groupCounts.map((count, g) => {
+    const y = Math.floor(g / ds.numAttributes);
+    const a = g % ds.numAttributes;
+    return [g, ds.classNames?.[y] ?? y, ds.attributeNames?.[a] ?? a, count, ev.groupAcc[g]];
+  });
+  return markdownTable(['group', 'y', 'a', 'test count', 'test accuracy'], rows, { digits: [0, 0, 0, 0, 3] });
+}
