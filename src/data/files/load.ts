@@ -1,0 +1,331 @@
+// Load a Dataset from one file: an NPZ archive of arrays, or a CSV / Parquet table.
+//
+// NPZ: arrays `x` (or `X`, `features`; n × d, or n × ... flattened), `y` (or `label`, `labels`),
+// optional `a` (or `attr`, `attribute`), and `split` (0/1/2 or train/val/valid/validation/test);
+// or separate arrays per split: `x_train, y_train, a_train, x_val, y_val, a_val, x_test, ...`
+// (`valid` / `validation` accepted for `val`). Option `label` / `attr` / `split` / `features[0]` name
+// an array to use instead of the standard names.
+//
+// CSV / Parquet: one row per example. Feature columns are the given `features`, or every numeric
+// column other than the label, attribute and split columns (a CSV column is numeric when its first
+// non-empty cell is a number). Label and attribute values may be numbers or strings; either way they
+// are mapped to 0..K−1 in sorted order and the original values kept as classNames / attributeNames.
+// Split values: train / val / valid / validation / test (any case) or 0 / 1 / 2.
+//
+// Rows in error messages are data rows counted from 1 (the CSV header is not a row).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Dataset, Split, SplitName } from '../dataset.js';
+import { SPLIT_NAMES } from '../dataset.js';
+import { DataError, show } from './errors.js';
+import { readNpz, toFloat32, type NpyArray } from './npy.js';
+import { cellNumber, getColumn, isNumericColumn, readTable, tableFormatOf, type Table, type TableColumn } from './table.js';
+import {
+  encodeCategories,
+  finishDataset,
+  firstNonFinite,
+  partitionRows,
+  splitCode,
+  SPLIT_VALUES_HELP,
+} from './assemble.js';
+
+export { DataError } from './errors.js';
+
+export interface LoadOptions {
+  /** Label column (CSV/Parquet) or array (NPZ; default names y / label / labels are tried too). */
+  label: string;
+  /** Attribute column or array (NPZ: a / attr / attribute are used when present). */
+  attr?: string;
+  /** Split column or array (default "split"). */
+  split?: string;
+  /** Feature columns (CSV/Parquet; default: every numeric column but label/attr/split); for NPZ, [name of the x array]. */
+  features?: string[];
+  /** Dataset name (default: the file name without its extension). */
+  name?: string;
+}
+
+/** Load a dataset from a .npz, .csv, .tsv, .parquet or .pq file. Throws DataError for malformed input. */
+export async function loadDatasetFile(file: string, opts: LoadOptions): Promise<Dataset> {
+  if (!fs.existsSync(file)) throw new DataError(`${file}: file not found`);
+  const ext = path.extname(file).toLowerCase();
+  const name = opts.name ?? path.basename(file, path.extname(file));
+  if (ext === '.npz') return loadNpzDataset(file, { ...opts, name });
+  if (tableFormatOf(file)) return loadTableDataset(file, { ...opts, name });
+  if (ext === '.npy') {
+    throw new DataError(`${file}: a .npy file holds a single array; save x, y (and a, split) together with np.savez into a .npz file`);
+  }
+  throw new DataError(`${file}: unknown data file type "${ext}" (expected .npz, .csv, .tsv, .parquet or .pq)`);
+}
+
+// ---------- tables ----------
+
+/** Category values of a label/attribute column: numbers (integers) when numeric, else trimmed strings. */
+function categoryValues(table: Table, name: string, role: string): (string | number)[] {
+  const col = getColumn(table, name);
+  const numeric = isNumericColumn(col);
+  const out = new Array<string | number>(table.numRows);
+  for (let r = 0; r < table.numRows; r++) {
+    if (numeric) {
+      const v = cellNumber(col, r);
+      if (v === null || Number.isNaN(v)) {
+        const raw = col.kind === 'text' ? col.values[r] : '';
+        throw new DataError(
+          `${table.path}: ${role} column "${name}", row ${r + 1}: ` +
+          (raw.trim() === '' ? 'missing value' : `expected a number like the rows above, got ${show(raw)}`),
+        );
+      }
+      if (!Number.isInteger(v)) {
+        throw new DataError(`${table.path}: ${role} column "${name}", row ${r + 1}: expected an integer class code or a string, got ${v}`);
+      }
+      out[r] = v;
+    } else {
+      const s = (col.values as string[])[r].trim();
+      if (s === '') throw new DataError(`${table.path}: ${role} column "${name}", row ${r + 1}: missing value`);
+      out[r] = s;
+    }
+  }
+  return out;
+}
+
+function splitCodesOfColumn(table: Table, name: string): Uint8Array {
+  const col = getColumn(table, name);
+  const codes = new Uint8Array(table.numRows);
+  for (let r = 0; r < table.numRows; r++) {
+    const v: string | number = col.kind === 'number' ? col.values[r] : col.values[r];
+    const c = splitCode(v);
+    if (c === null) {
+      throw new DataError(`${table.path}: split column "${name}", row ${r + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
+    }
+    codes[r] = c;
+  }
+  return codes;
+}
+
+async function loadTableDataset(file: string, opts: LoadOptions & { name: string }): Promise<Dataset> {
+  const table = await readTable(file);
+  if (table.numRows === 0) throw new DataError(`${file}: the table has no rows`);
+  const splitName = opts.split ?? 'split';
+  const label = categoryValues(table, opts.label, 'label');
+  const attr = opts.attr ? categoryValues(table, opts.attr, 'attribute') : undefined;
+  const codes = splitCodesOfColumn(table, splitName);
+
+  let featureNames: string[];
+  if (opts.features && opts.features.length > 0) {
+    featureNames = opts.features;
+    for (const f of featureNames) getColumn(table, f);
+  } else {
+    const skip = new Set([opts.label, opts.attr, splitName].filter((s): s is string => !!s));
+    featureNames = table.names.filter((n) => !skip.has(n) && isNumericColumn(table.columns.get(n)!));
+    if (featureNames.length === 0) {
+      throw new DataError(
+        `${file}: no numeric feature columns (columns: ${table.names.join(', ')}; label "${opts.label}"` +
+        `${opts.attr ? `, attribute "${opts.attr}"` : ''}, split "${splitName}")`,
+      );
+    }
+  }
+  const n = table.numRows;
+  const d = featureNames.length;
+  const x = new Float32Array(n * d);
+  featureNames.forEach((fname, j) => {
+    const col: TableColumn = table.columns.get(fname)!;
+    for (let r = 0; r < n; r++) {
+      const v = cellNumber(col, r);
+      if (v === null) {
+        const raw = col.kind === 'text' ? col.values[r] : '';
+        throw new DataError(
+          `${file}: feature column "${fname}", row ${r + 1}: expected a number, got ${raw.trim() === '' ? 'an empty cell' : show(raw)}`,
+        );
+      }
+      if (!Number.isFinite(v)) {
+        throw new DataError(`${file}: feature column "${fname}", row ${r + 1}: ${v} (features must be finite numbers, not NaN or infinite)`);
+      }
+      x[r * d + j] = v;
+    }
+  });
+  const yc = encodeCategories(label);
+  const ac = attr ? encodeCategories(attr) : undefined;
+  const splits = partitionRows(codes, x, d, yc.codes, ac?.codes);
+  return finishDataset({
+    name: opts.name,
+    source: file,
+    dim: d,
+    splits,
+    numClasses: yc.names.length,
+    classNames: yc.names,
+    numAttributes: ac ? ac.names.length : 1,
+    attributeNames: ac?.names,
+    labelWhat: `column "${opts.label}"`,
+    attrWhat: opts.attr ? `column "${opts.attr}"` : undefined,
+    splitWhat: `column "${splitName}"`,
+  });
+}
+
+// ---------- NPZ ----------
+
+const X_NAMES = ['x', 'X', 'features'];
+const Y_NAMES = ['y', 'label', 'labels'];
+const A_NAMES = ['a', 'attr', 'attribute'];
+const SPLIT_SUFFIXES: Record<SplitName, string[]> = { train: ['train'], val: ['val', 'valid', 'validation'], test: ['test'] };
+
+function pick(arrays: Record<string, NpyArray>, names: readonly (string | undefined)[]): [string, NpyArray] | null {
+  for (const n of names) if (n && arrays[n]) return [n, arrays[n]];
+  return null;
+}
+
+/** Values of a label/attribute array as category values (integers or strings). */
+function arrayCategories(file: string, arrName: string, arr: NpyArray, n: number, xName: string): (string | number)[] {
+  if (arr.shape.length !== 1 && !(arr.shape.length === 2 && arr.shape[1] === 1)) {
+    throw new DataError(`${file}: array "${arrName}" has shape (${arr.shape.join(', ')}); expected a 1-D array of ${n} values`);
+  }
+  if (arr.data.length !== n) {
+    throw new DataError(`${file}: array "${arrName}" has ${arr.data.length} values but "${xName}" has ${n} rows; expected one value per row`);
+  }
+  const d = arr.data;
+  if (Array.isArray(d)) return d.map((s) => s.trim());
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const v = Number(d[i]);
+    if (!Number.isInteger(v)) {
+      throw new DataError(`${file}: array "${arrName}", row ${i + 1}: expected an integer class code, got ${v}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function featuresOf(file: string, name: string, arr: NpyArray): { x: Float32Array; n: number; d: number } {
+  if (arr.shape.length < 2) {
+    throw new DataError(`${file}: array "${name}" has shape (${arr.shape.join(', ')}); expected a 2-D array (n examples × d features)`);
+  }
+  const n = arr.shape[0];
+  const d = arr.shape.slice(1).reduce((s, v) => s * v, 1);
+  if (d === 0) throw new DataError(`${file}: array "${name}" has shape (${arr.shape.join(', ')}); expected at least one feature`);
+  const x = toFloat32(arr, `${file}: array "${name}"`);
+  const bad = firstNonFinite(x, d);
+  if (bad) {
+    throw new DataError(`${file}: array "${name}", row ${bad.row + 1}, column ${bad.col}: ${bad.value} (features must be finite numbers, not NaN or infinite)`);
+  }
+  return { x, n, d };
+}
+
+function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dataset {
+  const arrays = readNpz(file);
+  const names = Object.keys(arrays);
+  const listed = names.length ? names.join(', ') : '(none)';
+  const xPick = pick(arrays, [opts.features?.[0], ...X_NAMES]);
+  const labelNames = [opts.label, ...Y_NAMES];
+  const attrNames = [opts.attr, ...A_NAMES];
+
+  if (xPick) {
+    const [xName, xArr] = xPick;
+    const { x, n, d } = featuresOf(file, xName, xArr);
+    const yPick = pick(arrays, labelNames);
+    if (!yPick) throw new DataError(`${file}: no label array (looked for ${labelNames.filter(Boolean).join(' / ')}; arrays: ${listed})`);
+    const sPick = pick(arrays, [opts.split, 'split']);
+    if (!sPick) {
+      throw new DataError(
+        `${file}: no split array (looked for ${[opts.split, 'split'].filter(Boolean).join(' / ')}: ${SPLIT_VALUES_HELP}; ` +
+        `or give x_train / x_val / x_test arrays; arrays: ${listed})`,
+      );
+    }
+    const aPick = pick(arrays, attrNames);
+    if (opts.attr && !aPick) throw new DataError(`${file}: attribute array "${opts.attr}" not found (arrays: ${listed})`);
+    const label = arrayCategories(file, yPick[0], yPick[1], n, xName);
+    const attr = aPick ? arrayCategories(file, aPick[0], aPick[1], n, xName) : undefined;
+    const [sName, sArr] = sPick;
+    if (sArr.data.length !== n) {
+      throw new DataError(`${file}: array "${sName}" has ${sArr.data.length} values but "${xName}" has ${n} rows; expected one split value per row`);
+    }
+    const codes = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const raw = sArr.data[i];
+      const v = typeof raw === 'bigint' ? Number(raw) : raw;
+      const c = splitCode(v as string | number);
+      if (c === null) throw new DataError(`${file}: array "${sName}", row ${i + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
+      codes[i] = c;
+    }
+    const yc = encodeCategories(label);
+    const ac = attr ? encodeCategories(attr) : undefined;
+    return finishDataset({
+      name: opts.name,
+      source: file,
+      dim: d,
+      splits: partitionRows(codes, x, d, yc.codes, ac?.codes),
+      numClasses: yc.names.length,
+      classNames: yc.names,
+      numAttributes: ac ? ac.names.length : 1,
+      attributeNames: ac?.names,
+      labelWhat: `array "${yPick[0]}"`,
+      attrWhat: aPick ? `array "${aPick[0]}"` : undefined,
+      splitWhat: `array "${sName}"`,
+    });
+  }
+
+  // Separate arrays per split.
+  const xBase = opts.features?.[0] ?? 'x';
+  const perSplit = {} as Record<SplitName, { x: Float32Array; n: number; label: (string | number)[]; attr?: (string | number)[]; yName: string; aName?: string }>;
+  let dim = -1;
+  let anySplitArray = false;
+  for (const s of SPLIT_NAMES) {
+    const xp = pick(arrays, SPLIT_SUFFIXES[s].flatMap((suf) => [`${xBase}_${suf}`, `X_${suf}`]));
+    if (xp) anySplitArray = true;
+  }
+  if (!anySplitArray) {
+    throw new DataError(
+      `${file}: no feature array (expected "${X_NAMES.join('" / "')}" with "split", or x_train / x_val / x_test; arrays: ${listed})`,
+    );
+  }
+  let withAttr: boolean | null = null;
+  for (const s of SPLIT_NAMES) {
+    const xp = pick(arrays, SPLIT_SUFFIXES[s].flatMap((suf) => [`${xBase}_${suf}`, `X_${suf}`]));
+    if (!xp) throw new DataError(`${file}: split "${s}" has no examples: array "${xBase}_${s}" not found (arrays: ${listed})`);
+    const { x, n, d } = featuresOf(file, xp[0], xp[1]);
+    if (dim >= 0 && d !== dim) {
+      throw new DataError(`${file}: array "${xp[0]}" has ${d} features per row but "${xBase}_train" has ${dim}; expected the same feature dimension`);
+    }
+    dim = d;
+    const yp = pick(arrays, SPLIT_SUFFIXES[s].flatMap((suf) => labelNames.filter(Boolean).map((b) => `${b}_${suf}`)));
+    if (!yp) throw new DataError(`${file}: no label array for split "${s}" (expected y_${s}; arrays: ${listed})`);
+    const ap = pick(arrays, SPLIT_SUFFIXES[s].flatMap((suf) => attrNames.filter(Boolean).map((b) => `${b}_${suf}`)));
+    if (withAttr === null) withAttr = !!ap;
+    else if (withAttr !== !!ap) {
+      throw new DataError(`${file}: attribute arrays must be given for every split or none (${ap ? 'found' : 'missing'} for split "${s}")`);
+    }
+    perSplit[s] = {
+      x,
+      n,
+      label: arrayCategories(file, yp[0], yp[1], n, xp[0]),
+      attr: ap ? arrayCategories(file, ap[0], ap[1], n, xp[0]) : undefined,
+      yName: yp[0],
+      aName: ap?.[0],
+    };
+  }
+  if (opts.attr && !withAttr) throw new DataError(`${file}: attribute arrays "${opts.attr}_train" etc. not found (arrays: ${listed})`);
+  const yc = encodeCategories(SPLIT_NAMES.flatMap((s) => perSplit[s].label));
+  const ac = withAttr ? encodeCategories(SPLIT_NAMES.flatMap((s) => perSplit[s].attr!)) : undefined;
+  const splits = {} as Record<SplitName, Split>;
+  let off = 0;
+  for (const s of SPLIT_NAMES) {
+    const p = perSplit[s];
+    splits[s] = {
+      x: p.x,
+      y: yc.codes.subarray(off, off + p.n),
+      a: ac ? ac.codes.subarray(off, off + p.n) : undefined,
+      ids: Int32Array.from({ length: p.n }, (_, i) => i),
+    };
+    off += p.n;
+  }
+  return finishDataset({
+    name: opts.name,
+    source: file,
+    dim,
+    splits,
+    numClasses: yc.names.length,
+    classNames: yc.names,
+    numAttributes: ac ? ac.names.length : 1,
+    attributeNames: ac?.names,
+    labelWhat: `arrays "${perSplit.train.yName}" / "${perSplit.val.yName}" / "${perSplit.test.yName}"`,
+    attrWhat: withAttr ? `arrays "${perSplit.train.aName}" / ...` : undefined,
+    splitWhat: 'arrays',
+  });
+}
