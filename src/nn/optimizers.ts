@@ -76,28 +76,38 @@ function sgd(c: Required<OptimizerConfig>): Optimizer {
 
 /**
  * torch.optim.Adam / AdamW: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
- * p -= (lr / bc1) · m / (√v / √bc2 + ε), with bias corrections bc = 1 − βᵗ fed per step.
+ * p −= (lr / bc1) · m / (√v / √bc2 + ε), with bias corrections bc = 1 − βᵗ.
  * Adam adds wd·p to g (L2); AdamW first scales p by (1 − lr·wd).
+ *
+ * To save elementwise passes (each is a full read and write of a parameter-sized tensor), the
+ * state is kept scaled: m̃ = m / (1−β1) and ṽ = v / (1−β2), so that m̃ ← β1·m̃ + g and
+ * ṽ ← β2·ṽ + g², and the update p −= a · m̃ / (√ṽ + ε̂) folds every constant into the two
+ * scalars a and ε̂ fed per step. Ten passes instead of thirteen; the same update in exact arithmetic.
  */
 function adam(c: Required<OptimizerConfig>): Optimizer {
   const decoupled = c.kind === 'adamw';
   return {
     config: c,
     stateSlots: ['m', 'v'],
-    scalarNames: decoupled ? ['stepSize', 'sqrtBc2', 'decayFactor'] : ['stepSize', 'sqrtBc2'],
+    scalarNames: decoupled ? ['stepScale', 'epsScaled', 'decayFactor'] : ['stepScale', 'epsScaled'],
     update(g, p, grad, state, s) {
       const dt = p.dtype;
       const gr = !decoupled && c.weightDecay > 0 ? g.add(grad, g.mul(g.scalar(c.weightDecay, dt), p)) : grad;
-      const m = g.add(g.mul(g.scalar(c.beta1, dt), state[0]), g.mul(g.scalar(1 - c.beta1, dt), gr));
-      const v = g.add(g.mul(g.scalar(c.beta2, dt), state[1]), g.mul(g.scalar(1 - c.beta2, dt), g.mul(gr, gr)));
-      const denom = g.add(g.div(g.sqrt(v), s.sqrtBc2), g.scalar(c.eps, dt));
+      const m = g.add(g.mul(g.scalar(c.beta1, dt), state[0]), gr);
+      const v = g.add(g.mul(g.scalar(c.beta2, dt), state[1]), g.mul(gr, gr));
+      const step = g.mul(s.stepScale, g.div(m, g.add(g.sqrt(v), s.epsScaled)));
       const base = decoupled ? g.mul(p, s.decayFactor) : p;
-      return { param: g.sub(base, g.mul(s.stepSize, g.div(m, denom))), state: [m, v] };
+      return { param: g.sub(base, step), state: [m, v] };
     },
     scalars(t, lr) {
       const bc1 = 1 - c.beta1 ** t;
-      const bc2 = 1 - c.beta2 ** t;
-      const out: Record<string, number> = { stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) };
+      const sqrtBc2 = Math.sqrt(1 - c.beta2 ** t);
+      // m = (1−β1)·m̃, √v = √(1−β2)·√ṽ: p −= (lr/bc1)·(1−β1)·m̃ / (√(1−β2)·√ṽ/√bc2 + ε).
+      const root = Math.sqrt(1 - c.beta2);
+      const out: Record<string, number> = {
+        stepScale: ((lr / bc1) * (1 - c.beta1) * sqrtBc2) / root,
+        epsScaled: (c.eps * sqrtBc2) / root,
+      };
       if (decoupled) out.decayFactor = 1 - lr * c.weightDecay;
       return out;
     },
