@@ -4,6 +4,9 @@ export { validateDataset, groupOf, groupsOf, numGroups } from './data/dataset.js
 export { makeFigure1 } from './data/fig1.js';
 export { makeColorMnist } from './data/cmnist.js';
 export { loadBuiltin, builtinDatasets } from './data/builtin.js';
+export { makeSpuriousEmbeddings } from './data/embeddings.js';
+export { loadDatasetFile } from './data/files/load.js';
+export { loadBenchmark } from './data/benchmarks/index.js';
 
 export { Graph, Value } from './engine/graph.js';
 export { gradients } from './engine/autodiff.js';
@@ -14,11 +17,13 @@ export { mlp, linear, modelFromJSON, type Model } from './nn/models.js';
 export { makeOptimizer, type OptimizerConfig } from './nn/optimizers.js';
 export { compileClassifier, compilePredictor } from './nn/classifier.js';
 
-export { runXrm, type XrmSettings } from './heldout/xrm.js';
+export { heldOut, runXrm, runKFold, type HeldOutSettings } from './heldout/index.js';
+export type { XrmSettings } from './heldout/xrm.js';
 export type { HeldOutResult } from './heldout/types.js';
+export { saveHeldOut, loadHeldOut } from './heldout/store.js';
 export { ALGORITHMS, getAlgorithm, runAlgorithm, resolveHParams, type Algorithm } from './algorithms/registry.js';
 export { matShift, attributeShift, calibrationTable, heldOutProbabilities } from './algorithms/shift.js';
-export { trainLoop as train, type TrainSettings, type LoopHooks, type CurvePoint } from './train/loop.js';
+export { trainLoop as train, evaluate, type TrainSettings, type LoopHooks, type CurvePoint } from './train/loop.js';
 export { presetFor } from './train/presets.js';
 export { runMethod } from './train/experiment.js';
 

@@ -4,6 +4,8 @@ import { ALGORITHMS, type HParamValue } from '../algorithms/registry.js';
 import { UsageError } from './datasets.js';
 import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
+import { sweepCommand } from './sweep.js';
+import { reportCommand } from './report.js';
 
 function integer(name: string, min = 0) {
   return (v: string) => {
@@ -60,6 +62,8 @@ program
   .option('--hparam <name=value>', 'algorithm hyperparameter, e.g. tau=0.1 (repeatable)', hparam, {})
   .option('--threads <n>', 'ONNX Runtime threads (default: MAT_THREADS or all cores)', integer('threads', 1))
   .option('--out <dir>', 'save config.json, results.jsonl and model.onnx here')
+  .option('--cache <dir>', 'reuse held-out predictions saved here (keyed by data and settings)', '.mat-cache')
+  .option('--no-cache', 'always recompute held-out predictions')
   .option('--json', 'print the summary as one JSON line')
   .option('--quiet', 'no progress output')
   .action((opts) => trainCommand(opts));
@@ -74,6 +78,30 @@ program
   .option('--json', 'print the summary as JSON on stdout')
   .option('--quiet', 'no progress output')
   .action((opts) => demoCommand(opts));
+
+program
+  .command('sweep')
+  .description('random search × seeds × algorithms × datasets into a results folder; reruns skip finished runs and resume the rest')
+  .requiredOption('--data <names or paths>', 'built-in datasets (fig1, cmnist, embeddings) or data files (.npz, .csv, .parquet), comma-separated')
+  .option('--label <col>', 'label column or array (data files)')
+  .option('--attr <col>', 'attribute column or array (data files)')
+  .option('--split <col>', 'split column or array (data files; default "split")')
+  .option('--algorithms <list>', 'comma-separated algorithms (xrm runs first when any needs held-out predictions)', 'xrm,erm,mat,xrm+groupdro')
+  .option('--combos <n>', 'hyperparameter combinations (0 = the defaults)', integer('combos', 1), 10)
+  .option('--seeds <n>', 'seeds per combination', integer('seeds', 1), 3)
+  .option('--steps <n>', 'training steps (default: the dataset preset)', integer('steps', 1))
+  .requiredOption('--out <dir>', 'sweep folder')
+  .option('--workers <n>', 'parallel workers (default: the machine\'s cores)', integer('workers', 1))
+  .option('--threads <n>', 'ONNX Runtime threads per worker (default: cores / workers)', integer('threads', 1))
+  .option('--quiet', 'no progress output')
+  .action((opts) => sweepCommand(opts));
+
+program
+  .command('report')
+  .description('Table-1-style tables of a sweep folder under each selection criterion (also writes report.md, .csv, .json there)')
+  .argument('<dir>', 'sweep folder')
+  .option('--json', 'print the report as JSON on stdout')
+  .action((dir, opts) => reportCommand(dir, opts));
 
 export async function main(argv: string[]): Promise<void> {
   try {

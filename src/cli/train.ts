@@ -21,6 +21,7 @@ export interface TrainFlags {
   hparam: Record<string, HParamValue>;
   threads?: number;
   out?: string;
+  cache: string | false;
   json?: boolean;
   quiet?: boolean;
 }
@@ -37,6 +38,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   const run = await runMethod(ds, preset, flags.algorithm, flags.seed, {
     hparams: flags.hparam,
     threads: flags.threads,
+    cacheDir: flags.cache || undefined,
     onStep: (t, total, phase) => progress.update(t, total, phase),
   });
   progress.stop();

@@ -1,8 +1,9 @@
 // One method on one dataset and seed: held-out stage when needed, then the training loop.
 import type { Dataset } from '../data/dataset.js';
-import { getAlgorithm, runAlgorithm, type HParamValue } from '../algorithms/registry.js';
+import { getAlgorithm, resolveHParams, runAlgorithm, type HParamValue } from '../algorithms/registry.js';
 import { runXrm } from '../heldout/xrm.js';
 import type { HeldOutResult } from '../heldout/types.js';
+import { cachedHeldOut } from '../heldout/store.js';
 import type { CurvePoint, TrainResult } from './loop.js';
 import type { Preset } from './presets.js';
 
@@ -21,17 +22,21 @@ export interface MethodOptions {
   /** Reuse held-out predictions (e.g. one XRM run shared by MAT and XRM+GroupDRO). */
   heldOut?: HeldOutResult;
   threads?: number;
+  /** Save held-out predictions here (heldout-<content hash>.npz) and reuse them on later runs. */
+  cacheDir?: string;
   onStep?(step: number, total: number, phase: string): void;
 }
 
 /** XRM twins with the preset's settings (the held-out stage). */
 export function xrmFor(ds: Dataset, preset: Preset, seed: number, opts: MethodOptions = {}): Promise<HeldOutResult> {
-  return runXrm(ds, {
+  const { model, ...rest } = preset.xrm;
+  const key = { source: 'xrm', model: model.toJSON(), ...rest, seed };
+  return cachedHeldOut(opts.cacheDir, ds, key, () => runXrm(ds, {
     ...preset.xrm,
     seed,
     threads: opts.threads,
     onStep: (t) => opts.onStep?.(t, preset.xrm.steps, 'xrm'),
-  });
+  }));
 }
 
 export async function runMethod(ds: Dataset, preset: Preset, algorithmName: string, seed: number, opts: MethodOptions = {}): Promise<MethodRun> {
@@ -51,5 +56,5 @@ export async function runMethod(ds: Dataset, preset: Preset, algorithmName: stri
     },
   });
   const curve = result.curve;
-  return { algorithm: algorithm.name, seed, hparams: opts.hparams ?? {}, curve, final: curve[curve.length - 1], heldOut, result };
+  return { algorithm: algorithm.name, seed, hparams: resolveHParams(algorithm, opts.hparams), curve, final: curve[curve.length - 1], heldOut, result };
 }

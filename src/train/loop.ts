@@ -1,5 +1,6 @@
 // The one training loop: every algorithm is this loop plus a few hooks.
-import { groupsOf, numGroups, type Dataset, type Split } from '../data/dataset.js';
+import { groupsOf, numGroups, validateDataset, type Dataset, type Split } from '../data/dataset.js';
+import type { Predictor } from '../engine/predictor.js';
 import { tensor, type ort } from '../engine/session.js';
 import type { TrainState } from '../engine/trainStep.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
@@ -77,6 +78,7 @@ export function checkSettings(s: TrainSettings, nTrain: number): void {
 
 /** Train `settings.model` on ds.train with the hooks; evaluate val/test along the way. */
 export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: LoopHooks = {}): Promise<TrainResult> {
+  validateDataset(ds);
   const train = ds.train;
   const n = train.y.length;
   const d = ds.dim;
@@ -253,4 +255,11 @@ class Evaluator {
     if (this.settings.evalTrain) point.train = evaluateLogits(await this.logits(ds.train), ds.train.y, this.groups.train, G, k);
     return point;
   }
+}
+
+/** Metrics of a predictor on one split of a dataset (true groups). */
+export async function evaluate(predictor: Predictor, ds: Dataset, split: 'train' | 'val' | 'test' = 'test'): Promise<Evaluation> {
+  const s = ds[split];
+  const logits = await predictor.run(s.x, s.y.length);
+  return evaluateLogits(logits, s.y, groupsOf(s, ds.numAttributes), numGroups(ds), ds.numClasses);
 }

@@ -1,0 +1,63 @@
+// `mat sweep`: random search × seeds × algorithms × datasets into a results folder (src/sweep/).
+import { runSweep } from '../sweep/runner.js';
+import { SweepUsageError } from '../sweep/errors.js';
+import { UsageError } from './datasets.js';
+import { makeProgress } from './progress.js';
+
+export interface SweepFlags {
+  data: string;
+  label?: string;
+  attr?: string;
+  split?: string;
+  algorithms: string;
+  combos: number;
+  seeds: number;
+  steps?: number;
+  out: string;
+  workers?: number;
+  threads?: number;
+  quiet?: boolean;
+}
+
+export async function sweepCommand(flags: SweepFlags): Promise<void> {
+  const progress = makeProgress({ quiet: flags.quiet });
+  let summary;
+  try {
+    summary = await runSweep({
+      data: flags.data,
+      label: flags.label,
+      attr: flags.attr,
+      split: flags.split,
+      algorithms: flags.algorithms.split(','),
+      combos: flags.combos,
+      seeds: flags.seeds,
+      steps: flags.steps,
+      out: flags.out,
+      workers: flags.workers,
+      threads: flags.threads,
+      quiet: flags.quiet,
+      progress,
+    });
+  } catch (err) {
+    if (err instanceof SweepUsageError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    progress.stop();
+  }
+  const s = summary;
+  if (!flags.quiet) {
+    const parts = [`${s.executed} run${s.executed === 1 ? '' : 's'} finished now`];
+    if (s.resumed) parts.push(`${s.resumed} of them resumed from a checkpoint`);
+    parts.push(`${s.skipped} already finished`);
+    if (s.diverged) parts.push(`${s.diverged} diverged`);
+    if (s.failed.length) parts.push(`${s.failed.length} failed`);
+    if (s.blocked.length) parts.push(`${s.blocked.length} blocked`);
+    const pool = s.workers ? ` (${s.workers} worker${s.workers === 1 ? '' : 's'} × ${s.threads} thread${s.threads === 1 ? '' : 's'})` : '';
+    process.stderr.write(`mat sweep: ${s.total} runs: ${parts.join(', ')} in ${s.seconds.toFixed(1)} s${pool}; results in ${s.root}\n`);
+    if (!s.failed.length && !s.blocked.length) process.stderr.write(`mat sweep: next: mat report ${flags.out}\n`);
+  }
+  if (s.failed.length || s.blocked.length) {
+    const lines = [...s.failed.map((f) => `  ${f.id}: ${f.message}`), ...s.blocked.map((id) => `  ${id}: blocked (a run it depends on failed)`)];
+    throw new Error(`${s.failed.length + s.blocked.length} runs did not finish; rerun the same command to retry them:\n${lines.join('\n')}`);
+  }
+}

@@ -1,0 +1,64 @@
+// The datasets of a sweep: built-in names or data files, described by a small JSON-able spec that
+// workers load from (each worker loads each dataset it needs once; nothing large crosses threads).
+import fs from 'node:fs';
+import path from 'node:path';
+import { builtinDatasets, loadBuiltin } from '../data/builtin.js';
+import type { Dataset } from '../data/dataset.js';
+import { loadDatasetFile } from '../data/files/load.js';
+import { linearHeadPreset, presetFor, type Preset } from '../train/presets.js';
+import { SweepUsageError } from './errors.js';
+import type { ModelFamily } from './hparams.js';
+
+export type DatasetSpec =
+  | { kind: 'builtin'; key: string; name: string }
+  | { kind: 'file'; key: string; path: string; label?: string; attr?: string; split?: string; bytes: number };
+
+export interface FileFlags {
+  label?: string;
+  attr?: string;
+  split?: string;
+}
+
+const TABLE_EXTENSIONS = ['.csv', '.tsv', '.parquet', '.pq'];
+
+/** `--data a,b`: built-in names or paths (files get --label/--attr/--split). Checked up front. */
+export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[] {
+  const items = data.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw new SweepUsageError('--data: give a built-in dataset name or a data file');
+  const specs: DatasetSpec[] = [];
+  for (const item of items) {
+    if (Object.prototype.hasOwnProperty.call(builtinDatasets, item)) {
+      specs.push({ kind: 'builtin', key: item, name: item });
+      continue;
+    }
+    const abs = path.resolve(item);
+    if (!fs.existsSync(abs)) {
+      throw new SweepUsageError(`--data "${item}": no such file, and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')})`);
+    }
+    if (!fs.statSync(abs).isFile()) throw new SweepUsageError(`--data "${item}": not a file`);
+    const ext = path.extname(abs).toLowerCase();
+    if (TABLE_EXTENSIONS.includes(ext) && !flags.label) {
+      throw new SweepUsageError(`--data "${item}": a table needs --label COLUMN (and usually --attr COLUMN and --split COLUMN)`);
+    }
+    const key = path.basename(abs, path.extname(abs)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'data';
+    specs.push({ kind: 'file', key, path: abs, label: flags.label, attr: flags.attr, split: flags.split, bytes: fs.statSync(abs).size });
+  }
+  const keys = specs.map((s) => s.key);
+  const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (dup) throw new SweepUsageError(`--data: two datasets would share the name "${dup}"; rename one of the files`);
+  return specs;
+}
+
+export async function loadSpec(spec: DatasetSpec): Promise<Dataset> {
+  if (spec.kind === 'builtin') return loadBuiltin(spec.name);
+  return loadDatasetFile(spec.path, { label: spec.label ?? 'y', attr: spec.attr, split: spec.split, name: spec.key });
+}
+
+/** Training settings for the dataset: the built-in presets; a linear head for files. */
+export function presetForSpec(spec: DatasetSpec, ds: Dataset): Preset {
+  return spec.kind === 'builtin' ? presetFor(ds) : linearHeadPreset(ds);
+}
+
+export function familyOf(spec: DatasetSpec): ModelFamily {
+  return spec.kind === 'builtin' && spec.name === 'cmnist' ? 'mlp' : 'linear';
+}

@@ -1,0 +1,185 @@
+// One run of a sweep, inside a worker: the XRM twins, or one algorithm trained with one
+// hyperparameter combination and seed. Writes the run folder (store.ts); done.json last.
+import fs from 'node:fs';
+import path from 'node:path';
+import { getAlgorithm, runAlgorithm } from '../algorithms/registry.js';
+import type { Dataset } from '../data/dataset.js';
+import { runXrm } from '../heldout/xrm.js';
+import type { HeldOutResult } from '../heldout/types.js';
+import type { CurvePoint } from '../train/loop.js';
+import { familyOf, presetForSpec, type DatasetSpec } from './datasets.js';
+import { algorithmHParams, applyTrainingHParams, drawHParams, searchSpace, type HParams } from './hparams.js';
+import {
+  CONFIG_FILE, MODEL_FILE, loadCheckpoint, readHeldOut, removeCheckpoints, removeTempFiles, runId, saveCheckpoint,
+  writeDone, writeFileAtomic, writeHeldOut, writeJsonAtomic, writeResults,
+  type DoneRecord, type RunConfig, type RunKey,
+} from './store.js';
+
+/**
+ * Algorithms whose whole training state is the TrainState the loop checkpoints (parameters, optimizer
+ * state, step), so that a resumed run ends exactly where an uninterrupted one would. GroupDRO keeps
+ * its group weights q inside the loop and JTT has a first stage: those restart from step 0 when
+ * interrupted (they never resume from a state that would change their results).
+ */
+export const RESUMABLE = new Set(['erm', 'mat', 'rwg', 'subg', 'la']);
+
+export interface RunTask extends RunKey {
+  /** Absolute path of the run folder. */
+  dir: string;
+  /** Absolute path of the XRM run whose predictions this run uses (held-out logits, inferred val groups). */
+  heldOutDir?: string;
+  /** The XRM run's id, recorded in config.json. */
+  heldOutFrom?: string;
+  /** Overrides the preset's step count. */
+  steps?: number;
+  threads: number;
+}
+
+export interface RunHooks {
+  /** The run starts at this step (> 0 when resumed). */
+  onStart?(step: number, total: number): void;
+  onStep?(step: number): void;
+}
+
+/** The settings and hyperparameters of a run, from the dataset, the combination and the overrides. */
+export function planRun(spec: DatasetSpec, ds: Dataset, task: Pick<RunTask, 'algorithm' | 'combo' | 'steps'>) {
+  const preset = presetForSpec(spec, ds);
+  if (task.steps !== undefined) {
+    preset.train.steps = task.steps;
+    preset.xrm.steps = task.steps;
+  }
+  const base = task.algorithm === 'xrm' ? preset.xrm : preset.train;
+  const hparams = drawHParams(searchSpace(task.algorithm, familyOf(spec), base), task.combo);
+  return { preset, hparams, train: applyTrainingHParams(preset.train, hparams), xrm: applyTrainingHParams(preset.xrm, hparams) };
+}
+
+function isDivergence(err: unknown): boolean {
+  return err instanceof Error && /diverged/.test(err.message);
+}
+
+function finalSummary(curve: readonly CurvePoint[]): DoneRecord['final'] {
+  const last = curve[curve.length - 1];
+  return { step: last.step, valAvg: last.val.avgAcc, valWorstGroup: last.val.worstGroupAcc, testAvg: last.test.avgAcc, testWorstGroup: last.test.worstGroupAcc };
+}
+
+/** Run one task to completion and write done.json. Deterministic given the task. */
+export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, hooks: RunHooks = {}): Promise<DoneRecord> {
+  const t0 = performance.now();
+  const id = runId(task);
+  fs.mkdirSync(task.dir, { recursive: true });
+  removeTempFiles(task.dir);
+  const { preset, hparams, train, xrm } = planRun(spec, ds, task);
+  const isXrm = task.algorithm === 'xrm';
+  const settings = isXrm ? xrm : train;
+  const config: RunConfig = {
+    id,
+    dataset: task.dataset,
+    algorithm: task.algorithm,
+    combo: task.combo,
+    seed: task.seed,
+    hparams,
+    settings: {
+      model: settings.model.toJSON(),
+      optimizer: settings.optimizer,
+      lr: settings.lr,
+      steps: settings.steps,
+      batchSize: settings.batchSize,
+      evalEvery: preset.train.evalEvery,
+      loss: isXrm ? preset.xrm.loss : undefined,
+    },
+    heldOutFrom: task.heldOutFrom,
+    datasetSpec: spec,
+  };
+  writeJsonAtomic(path.join(task.dir, CONFIG_FILE), config);
+  const done = (record: Omit<DoneRecord, 'id' | 'finishedAt' | 'seconds'>): DoneRecord => {
+    const full: DoneRecord = { id, finishedAt: new Date().toISOString(), seconds: Math.round((performance.now() - t0) / 10) / 100, ...record };
+    writeDone(task.dir, full);
+    return full;
+  };
+  if (isXrm) return executeXrm(ds, task, xrm, preset.train.evalEvery, hooks, done);
+
+  const heldOut: HeldOutResult | undefined = task.heldOutDir ? readHeldOut(task.heldOutDir) : undefined;
+  const algorithm = getAlgorithm(task.algorithm);
+  if (algorithm.needsHeldOut && !heldOut) throw new Error(`${id}: ${algorithm.name} needs an XRM run, none given`);
+  const fingerprint = JSON.stringify({ hparams, settings: config.settings, heldOutFrom: task.heldOutFrom ?? null });
+  const resumable = RESUMABLE.has(algorithm.name);
+  const checkpoint = resumable ? loadCheckpoint(task.dir, fingerprint) : undefined;
+  if (!checkpoint) removeCheckpoints(task.dir);
+  const prefix = checkpoint?.curve ?? [];
+  // The curve on disk is the checkpointed one: evaluations after the checkpoint are redone.
+  writeResults(task.dir, prefix);
+  const startStep = checkpoint?.state.step ?? 0;
+  hooks.onStart?.(startStep, train.steps);
+  const everyEval = train.evalEvery > 0 ? train.evalEvery : Math.max(1, Math.ceil(train.steps / 10));
+  let result;
+  try {
+    result = await runAlgorithm(algorithm, {
+      dataset: ds,
+      hparams: algorithmHParams(hparams),
+      heldOut,
+      settings: {
+        ...train,
+        seed: task.seed,
+        threads: task.threads,
+        valInferredGroups: heldOut ? { groups: heldOut.valInferredGroups, numGroups: 2 * ds.numClasses } : undefined,
+        onStep: hooks.onStep,
+        resume: checkpoint?.state,
+        checkpointEvery: resumable ? everyEval : undefined,
+        onCheckpoint: resumable
+          ? (state, curve) => {
+            const full = [...prefix, ...curve];
+            saveCheckpoint(task.dir, state, full, fingerprint);
+            writeResults(task.dir, full);
+          }
+          : undefined,
+      },
+    });
+  } catch (err) {
+    if (!isDivergence(err)) throw err;
+    removeCheckpoints(task.dir);
+    return done({ status: 'diverged', steps: train.steps, error: (err as Error).message, resumedFrom: startStep || undefined });
+  }
+  try {
+    const curve = [...prefix, ...result.curve];
+    writeResults(task.dir, curve);
+    const modelFile = path.join(task.dir, MODEL_FILE);
+    writeFileAtomic(modelFile, result.classifier.predictor.exportBytes());
+    removeCheckpoints(task.dir);
+    return done({ status: 'ok', steps: train.steps, resumedFrom: startStep || undefined, final: finalSummary(curve) });
+  } finally {
+    await result.classifier.dispose();
+  }
+}
+
+async function executeXrm(
+  ds: Dataset,
+  task: RunTask,
+  settings: ReturnType<typeof planRun>['xrm'],
+  logEvery: number,
+  hooks: RunHooks,
+  done: (r: Omit<DoneRecord, 'id' | 'finishedAt' | 'seconds'>) => DoneRecord,
+): Promise<DoneRecord> {
+  // The twins have no checkpoints: an interrupted XRM run starts over (it is deterministic).
+  hooks.onStart?.(0, settings.steps);
+  const trace: { step: number; flipRate: number }[] = [];
+  const every = logEvery > 0 ? logEvery : Math.max(1, Math.ceil(settings.steps / 10));
+  let ho: HeldOutResult;
+  try {
+    ho = await runXrm(ds, {
+      ...settings,
+      seed: task.seed,
+      threads: task.threads,
+      onStep: (t, flipRate) => {
+        if (t % every === 0 || t === settings.steps) trace.push({ step: t, flipRate });
+        hooks.onStep?.(t);
+      },
+    });
+  } catch (err) {
+    if (!isDivergence(err)) throw err;
+    writeResults(task.dir, trace);
+    return done({ status: 'diverged', steps: settings.steps, error: (err as Error).message });
+  }
+  writeResults(task.dir, trace);
+  writeHeldOut(task.dir, ho);
+  return done({ status: 'ok', steps: settings.steps, flipRate: ho.flipRate, degenerate: ho.degenerate });
+}

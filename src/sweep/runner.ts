@@ -1,0 +1,349 @@
+// The sweep coordinator: plans the runs (datasets × algorithms × combinations × seeds), skips the
+// finished ones, and runs the rest in a pool of worker threads sized to the machine, XRM first.
+//
+// Two phases per (dataset, seed): every XRM combination runs first; then every other run of that
+// seed uses the XRM run with the largest final flip rate (degenerate runs count 0; ties → lower
+// combination): MAT and XRM+GroupDRO take its held-out predictions, and every run takes its inferred
+// validation groups for the va_gi_wga criterion. Seeds whose XRM runs are finished proceed while
+// other seeds' XRM runs still train.
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { getAlgorithm } from '../algorithms/registry.js';
+import { parseDataArg, type FileFlags } from './datasets.js';
+import { SweepUsageError } from './errors.js';
+import type { RunTask } from './execute.js';
+import { selectXrmRun } from './selection.js';
+import {
+  INDEX_FILE, acquireLock, checkSweepFolder, readDone, runDir, runId, writeFileAtomic, writeSweepConfig,
+  type DoneRecord, type RunKey, type SweepConfig,
+} from './store.js';
+import type { DatasetMeta, FromWorker, ToWorker } from './worker.js';
+
+export interface SweepOptions extends FileFlags {
+  /** Built-in names or data files, comma-separated. */
+  data: string;
+  algorithms: string[];
+  combos: number;
+  seeds: number;
+  steps?: number;
+  out: string;
+  /** Worker threads (default: the machine's cores, at most the number of runs left). */
+  workers?: number;
+  /** ONNX Runtime threads per worker (default: max(1, floor(cores / workers))). */
+  threads?: number;
+  quiet?: boolean;
+  /** Progress display (the CLI passes a progress bar); default: none. */
+  progress?: SweepProgress;
+}
+
+/** What the runner reports progress to (the CLI's cli-progress bar fits). */
+export interface SweepProgress {
+  update(value: number, total: number, label: string): void;
+  log(line: string): void;
+  stop(): void;
+}
+
+const SILENT: SweepProgress = { update() {}, log() {}, stop() {} };
+
+export interface SweepSummary {
+  root: string;
+  total: number;
+  /** Finished before this call: not recomputed. */
+  skipped: number;
+  /** Finished by this call. */
+  executed: number;
+  /** Of those, resumed from a checkpoint. */
+  resumed: number;
+  diverged: number;
+  failed: { id: string; message: string }[];
+  /** Runs that could not start because a run they depend on failed. */
+  blocked: string[];
+  workers: number;
+  threads: number;
+  seconds: number;
+}
+
+/** Validate the flags and normalise them into the configuration stored in sweep.json. */
+export function makeSweepConfig(opts: SweepOptions): SweepConfig {
+  if (!(Number.isInteger(opts.combos) && opts.combos >= 1)) throw new SweepUsageError(`--combos must be an integer ≥ 1, got ${opts.combos}`);
+  if (!(Number.isInteger(opts.seeds) && opts.seeds >= 1)) throw new SweepUsageError(`--seeds must be an integer ≥ 1, got ${opts.seeds}`);
+  if (opts.steps !== undefined && !(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new SweepUsageError(`--steps must be an integer ≥ 1, got ${opts.steps}`);
+  const names: string[] = [];
+  for (const raw of opts.algorithms) {
+    const name = raw.trim().toLowerCase();
+    if (!name) continue;
+    if (name !== 'xrm') {
+      try {
+        getAlgorithm(name);
+      } catch (err) {
+        throw new SweepUsageError(`--algorithms: ${(err as Error).message}, xrm`);
+      }
+    }
+    if (!names.includes(name)) names.push(name);
+  }
+  if (names.length === 0) throw new SweepUsageError('--algorithms: name at least one algorithm');
+  const needsXrm = names.some((n) => n !== 'xrm' && getAlgorithm(n).needsHeldOut);
+  const algorithms = names.includes('xrm') || needsXrm ? ['xrm', ...names.filter((n) => n !== 'xrm')] : names;
+  const config: SweepConfig = {
+    version: 1,
+    datasets: parseDataArg(opts.data, opts),
+    algorithms,
+    combos: opts.combos,
+    seeds: opts.seeds,
+  };
+  if (opts.steps !== undefined) config.steps = opts.steps;
+  return config;
+}
+
+/** Every run of the sweep, XRM runs first. */
+export function planRuns(config: SweepConfig): RunKey[] {
+  const runs: RunKey[] = [];
+  for (const algorithm of config.algorithms) {
+    for (const ds of config.datasets) {
+      for (let seed = 0; seed < config.seeds; seed++) {
+        for (let combo = 0; combo < config.combos; combo++) runs.push({ dataset: ds.key, algorithm, combo, seed });
+      }
+    }
+  }
+  return runs;
+}
+
+type RunState = 'done' | 'pending' | 'ready' | 'running' | 'failed' | 'blocked';
+
+interface PlannedRun extends RunKey {
+  id: string;
+  dir: string;
+  state: RunState;
+  record?: DoneRecord;
+  steps: number;
+  progress: number;
+  error?: string;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  busy?: PlannedRun;
+  alive: boolean;
+}
+
+export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
+  const t0 = performance.now();
+  const config = makeSweepConfig(opts);
+  const root = path.resolve(opts.out);
+  const existed = checkSweepFolder(root, config);
+  const runs: PlannedRun[] = planRuns(config).map((k) => {
+    const dir = runDir(root, k);
+    const record = readDone(dir);
+    return { ...k, id: runId(k), dir, state: record ? 'done' : 'pending', record, steps: 0, progress: 0 };
+  });
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  const pending = runs.filter((r) => r.state === 'pending');
+  const skipped = runs.length - pending.length;
+  const cores = Math.max(1, os.availableParallelism());
+  const workerCount = Math.max(1, Math.min(opts.workers ?? cores, pending.length || 1));
+  const threads = opts.threads ?? Math.max(1, Math.floor(cores / workerCount));
+  const summary: SweepSummary = {
+    root, total: runs.length, skipped, executed: 0, resumed: 0, diverged: 0, failed: [], blocked: [],
+    workers: pending.length ? workerCount : 0, threads, seconds: 0,
+  };
+  if (pending.length === 0) {
+    if (!existed) writeSweepConfig(root, config);
+    writeIndex(root, runs);
+    summary.seconds = (performance.now() - t0) / 1000;
+    return summary;
+  }
+
+  const pool: PoolWorker[] = [];
+  const spawn = () => {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { datasets: config.datasets } });
+    const entry: PoolWorker = { worker, alive: true };
+    pool.push(entry);
+    return entry;
+  };
+  let release: (() => void) | undefined;
+  const progress = opts.progress ?? SILENT;
+  try {
+    // The first worker loads the data and reports its shape: bad data fails here, before anything is written.
+    const first = spawn();
+    const metas = await new Promise<DatasetMeta[]>((resolve, reject) => {
+      const onMessage = (msg: FromWorker) => {
+        if (msg.type === 'meta') resolve(msg.metas);
+        else if (msg.type === 'failed') reject(msg.usage ? new SweepUsageError(msg.message) : new Error(msg.message));
+      };
+      first.worker.on('message', onMessage);
+      first.worker.once('error', reject);
+      first.worker.postMessage({ type: 'meta', steps: config.steps } satisfies ToWorker);
+    }).finally(() => first.worker.removeAllListeners());
+    for (const name of config.algorithms) {
+      if (name === 'xrm' || !getAlgorithm(name).needsTrainAttributes) continue;
+      const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
+      if (missing.length) throw new SweepUsageError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
+    }
+    const metaOf = new Map(metas.map((m) => [m.key, m]));
+    for (const r of runs) {
+      const meta = metaOf.get(r.dataset)!;
+      r.steps = r.algorithm === 'xrm' ? meta.xrmSteps : meta.trainSteps;
+      r.progress = r.state === 'done' ? r.steps : 0;
+    }
+
+    release = acquireLock(root);
+    if (!existed) writeSweepConfig(root, config);
+    writeIndex(root, runs);
+    while (pool.length < workerCount) spawn();
+    await schedule();
+  } finally {
+    progress.stop();
+    await Promise.all(pool.map((p) => p.worker.terminate()));
+    release?.();
+  }
+  summary.seconds = (performance.now() - t0) / 1000;
+  return summary;
+
+  // ----- scheduling -----
+
+  function xrmOf(dataset: string, seed: number): PlannedRun[] {
+    return runs.filter((r) => r.algorithm === 'xrm' && r.dataset === dataset && r.seed === seed);
+  }
+
+  /** The task of a run, or a reason it cannot run (yet: undefined and no reason). */
+  function taskFor(r: PlannedRun): { task?: RunTask; blocked?: string } {
+    const task: RunTask = { dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed, dir: r.dir, steps: config.steps, threads };
+    if (r.algorithm === 'xrm' || !config.algorithms.includes('xrm')) return { task };
+    const twins = xrmOf(r.dataset, r.seed);
+    if (twins.some((t) => t.state === 'failed' || t.state === 'blocked')) return { blocked: `XRM run of seed ${r.seed} failed` };
+    if (!twins.every((t) => t.state === 'done')) return {};
+    const chosen = selectXrmRun(twins.map((t) => ({ combo: t.combo, record: t.record! })));
+    if (chosen === undefined) {
+      if (getAlgorithm(r.algorithm).needsHeldOut) return { blocked: `every XRM run of seed ${r.seed} diverged` };
+      return { task };
+    }
+    const source = twins.find((t) => t.combo === chosen)!;
+    return { task: { ...task, heldOutDir: source.dir, heldOutFrom: source.id } };
+  }
+
+  function schedule(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const totalSteps = runs.reduce((s, r) => s + r.steps, 0);
+      const finishedCount = () => runs.filter((r) => r.state === 'done').length;
+      const draw = () => progress.update(runs.reduce((s, r) => s + r.progress, 0), totalSteps, 'sweep');
+      const note = (line: string) => {
+        if (!opts.quiet && !process.stderr.isTTY) progress.log(line);
+      };
+      draw();
+
+      const pump = () => {
+        for (const r of runs) {
+          if (r.state !== 'pending') continue;
+          const { task, blocked } = taskFor(r);
+          if (blocked) {
+            r.state = 'blocked';
+            r.error = blocked;
+            summary.blocked.push(r.id);
+          } else if (task) {
+            r.state = 'ready';
+            readyTasks.push({ run: r, task });
+          }
+        }
+        for (const w of pool) {
+          if (!w.alive || w.busy) continue;
+          const next = readyTasks.shift();
+          if (!next) break;
+          w.busy = next.run;
+          next.run.state = 'running';
+          w.worker.postMessage({ type: 'run', task: next.task } satisfies ToWorker);
+        }
+        if (!pool.some((w) => w.busy)) {
+          // Nothing runs: every run is finished, failed or blocked (or no worker is left).
+          for (const r of runs) {
+            if (r.state === 'pending' || r.state === 'ready') {
+              r.state = 'failed';
+              r.error = 'no worker left to run it';
+              summary.failed.push({ id: r.id, message: r.error });
+            }
+          }
+          writeIndex(root, runs);
+          resolve();
+        }
+      };
+      const readyTasks: { run: PlannedRun; task: RunTask }[] = [];
+
+      const fail = (w: PoolWorker, message: string) => {
+        const r = w.busy;
+        w.busy = undefined;
+        if (!r) return;
+        r.state = 'failed';
+        r.error = message;
+        r.progress = 0;
+        summary.failed.push({ id: r.id, message });
+        note(`mat sweep: ${r.id} failed: ${message}`);
+        writeIndex(root, runs);
+      };
+
+      for (const w of pool) {
+        w.worker.on('message', (msg: FromWorker) => {
+          const r = w.busy;
+          if (msg.type === 'start' && r) {
+            r.progress = msg.step;
+            if (msg.step > 0) note(`mat sweep: ${r.id} resumes at step ${msg.step}`);
+            draw();
+          } else if (msg.type === 'progress' && r) {
+            r.progress = msg.step;
+            draw();
+          } else if (msg.type === 'done' && r) {
+            w.busy = undefined;
+            r.state = 'done';
+            r.record = msg.record;
+            r.progress = r.steps;
+            summary.executed++;
+            if (msg.record.resumedFrom) summary.resumed++;
+            if (msg.record.status === 'diverged') summary.diverged++;
+            writeIndex(root, runs);
+            note(`mat sweep: [${finishedCount()}/${runs.length}] ${r.id} ${describe(msg.record)}`);
+            draw();
+            pump();
+          } else if (msg.type === 'failed') {
+            fail(w, msg.message);
+            pump();
+          }
+        });
+        w.worker.on('error', (err) => {
+          w.alive = false;
+          fail(w, `worker crashed: ${err.message}`);
+          pump();
+        });
+        w.worker.on('exit', () => {
+          if (!w.alive) return;
+          w.alive = false;
+          fail(w, 'worker exited');
+          pump();
+        });
+      }
+      pump();
+    });
+  }
+}
+
+function describe(record: DoneRecord): string {
+  if (record.status === 'diverged') return `diverged (${record.error})`;
+  if (record.flipRate !== undefined) return `flip rate ${record.flipRate.toFixed(3)}${record.degenerate ? ' (degenerate)' : ''} (${record.seconds} s)`;
+  const f = record.final;
+  const resumed = record.resumedFrom ? `, resumed at step ${record.resumedFrom}` : '';
+  return f ? `test avg ${f.testAvg.toFixed(3)}, worst group ${f.testWorstGroup.toFixed(3)} (${record.seconds} s${resumed})` : 'ok';
+}
+
+/** index.jsonl: one line per planned run with its status, rewritten atomically. */
+function writeIndex(root: string, runs: readonly PlannedRun[]): void {
+  const lines = runs.map((r) => {
+    const line: Record<string, unknown> = {
+      id: r.id, dir: path.relative(root, r.dir), dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed,
+      status: r.record?.status ?? (r.state === 'done' ? 'ok' : r.state),
+    };
+    if (r.record?.flipRate !== undefined) line.flipRate = r.record.flipRate;
+    if (r.record?.degenerate !== undefined) line.degenerate = r.record.degenerate;
+    if (r.record?.final) line.final = r.record.final;
+    if (r.error) line.error = r.error;
+    return JSON.stringify(line);
+  });
+  writeFileAtomic(path.join(root, INDEX_FILE), lines.join('\n') + '\n');
+}

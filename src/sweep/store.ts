@@ -1,0 +1,359 @@
+// The results store of a sweep (design.md 6):
+//
+//   DIR/sweep.json                 the sweep's configuration (a rerun must match it)
+//   DIR/index.jsonl                one line per planned run with its status (rewritten as runs finish)
+//   DIR/sweep.lock                 the pid of the sweep writing here (stale locks are taken over)
+//   DIR/runs/<dataset>/<algorithm>/c<combo>-s<seed>/
+//       config.json                everything needed to rerun it (settings, hyperparameters, held-out source)
+//       results.jsonl              one line per evaluation (the training curve)
+//       checkpoint.json + checkpoint-<step>.bin   parameters, optimizer state, step and curve so far
+//       model.onnx                 the final predictor
+//       heldout.npz                XRM runs: heldOutLogits, heldInLogits, trainInferredGroups, valInferredGroups
+//       done.json                  written last: the run is finished only when this file exists
+//
+// Every file is written atomically (a temporary file in the same folder, then rename), so a kill -9
+// at any moment leaves either the old or the new version, never half a file.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TrainState } from '../engine/trainStep.js';
+import { readNpz, writeNpz } from '../data/files/npy.js';
+import type { HeldOutResult } from '../heldout/types.js';
+import type { CurvePoint } from '../train/loop.js';
+import type { DatasetSpec } from './datasets.js';
+import { SweepUsageError } from './errors.js';
+import type { HParams } from './hparams.js';
+
+export const SWEEP_FILE = 'sweep.json';
+export const INDEX_FILE = 'index.jsonl';
+export const LOCK_FILE = 'sweep.lock';
+export const DONE_FILE = 'done.json';
+export const CONFIG_FILE = 'config.json';
+export const RESULTS_FILE = 'results.jsonl';
+export const CHECKPOINT_FILE = 'checkpoint.json';
+export const MODEL_FILE = 'model.onnx';
+export const HELDOUT_FILE = 'heldout.npz';
+
+/** What identifies a sweep: rerunning into the same folder needs the same configuration. */
+export interface SweepConfig {
+  version: 1;
+  datasets: DatasetSpec[];
+  /** Normalised names, 'xrm' first when any algorithm needs held-out predictions. */
+  algorithms: string[];
+  combos: number;
+  seeds: number;
+  /** Overrides the preset's step count (final model and XRM twins). */
+  steps?: number;
+}
+
+export interface RunKey {
+  dataset: string;
+  algorithm: string;
+  combo: number;
+  seed: number;
+}
+
+export function runId(k: RunKey): string {
+  return `${k.dataset}/${k.algorithm}/c${k.combo}-s${k.seed}`;
+}
+
+export function runDir(root: string, k: RunKey): string {
+  return path.join(root, 'runs', k.dataset, k.algorithm, `c${k.combo}-s${k.seed}`);
+}
+
+/** Parse "c3-s1" back into combo and seed. */
+export function parseRunFolder(name: string): { combo: number; seed: number } | undefined {
+  const m = /^c(\d+)-s(\d+)$/.exec(name);
+  return m ? { combo: Number(m[1]), seed: Number(m[2]) } : undefined;
+}
+
+/** The content of config.json. */
+export interface RunConfig extends RunKey {
+  id: string;
+  hparams: HParams;
+  /** Settings of the trained model(s) after the combination is applied. */
+  settings: { model: unknown; optimizer: unknown; lr: number; steps: number; batchSize: number | 'full'; evalEvery: number; loss?: string };
+  /** The XRM run whose held-out predictions (and inferred validation groups) this run used. */
+  heldOutFrom?: string;
+  dataset: string;
+  datasetSpec: DatasetSpec;
+}
+
+/** The content of done.json. */
+export interface DoneRecord {
+  status: 'ok' | 'diverged';
+  id: string;
+  finishedAt: string;
+  /** Seconds of the attempt that finished the run (a resumed run counts from its resume). */
+  seconds: number;
+  steps: number;
+  resumedFrom?: number;
+  error?: string;
+  /** XRM runs. */
+  flipRate?: number;
+  degenerate?: boolean;
+  /** Final evaluation (not the selected one) of trained runs. */
+  final?: { step: number; valAvg: number; valWorstGroup: number; testAvg: number; testWorstGroup: number };
+}
+
+// ---------- atomic files ----------
+
+let tmpCounter = 0;
+
+/** Write a file atomically: a temporary file in the same folder, then rename over the target. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}-${tmpCounter++}`;
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+export function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+/** Remove leftovers of writes a kill interrupted. */
+export function removeTempFiles(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) if (name.includes('.tmp-')) fs.rmSync(path.join(dir, name), { force: true });
+}
+
+// ---------- sweep folder ----------
+
+/** The differences between two configurations, as "field: old → new" lines. */
+export function configDifferences(stored: SweepConfig, wanted: SweepConfig): string[] {
+  const out: string[] = [];
+  const keys = new Set([...Object.keys(stored), ...Object.keys(wanted)]);
+  for (const key of keys) {
+    const a = JSON.stringify((stored as unknown as Record<string, unknown>)[key]);
+    const b = JSON.stringify((wanted as unknown as Record<string, unknown>)[key]);
+    if (a !== b) out.push(`${key}: ${a ?? 'unset'} (stored) vs ${b ?? 'unset'} (now)`);
+  }
+  return out;
+}
+
+/**
+ * Check that `root` can hold this sweep: a new or empty folder, or one whose sweep.json has the same
+ * configuration. Throws SweepUsageError otherwise. Returns whether sweep.json exists already.
+ */
+export function checkSweepFolder(root: string, config: SweepConfig): boolean {
+  if (!fs.existsSync(root)) return false;
+  if (!fs.statSync(root).isDirectory()) throw new SweepUsageError(`--out ${root}: exists and is not a folder`);
+  const file = path.join(root, SWEEP_FILE);
+  if (!fs.existsSync(file)) {
+    const entries = fs.readdirSync(root).filter((n) => n !== LOCK_FILE);
+    if (entries.length > 0) throw new SweepUsageError(`--out ${root}: the folder is not empty and holds no ${SWEEP_FILE}; choose a new or empty folder`);
+    return false;
+  }
+  let stored: SweepConfig;
+  try {
+    stored = readJson<{ config: SweepConfig }>(file).config;
+  } catch (err) {
+    throw new SweepUsageError(`${file}: cannot read the sweep configuration (${(err as Error).message})`);
+  }
+  const diff = configDifferences(stored, config);
+  if (diff.length > 0) {
+    throw new SweepUsageError(
+      `${root} holds a sweep with a different configuration; rerun with the same flags, or use a new --out folder.\n  ${diff.join('\n  ')}`,
+    );
+  }
+  return true;
+}
+
+export function readSweepConfig(root: string): SweepConfig {
+  const file = path.join(root, SWEEP_FILE);
+  if (!fs.existsSync(file)) throw new SweepUsageError(`${root}: not a sweep folder (no ${SWEEP_FILE})`);
+  try {
+    return readJson<{ config: SweepConfig }>(file).config;
+  } catch (err) {
+    throw new SweepUsageError(`${file}: cannot read the sweep configuration (${(err as Error).message})`);
+  }
+}
+
+export function writeSweepConfig(root: string, config: SweepConfig): void {
+  fs.mkdirSync(root, { recursive: true });
+  writeJsonAtomic(path.join(root, SWEEP_FILE), { config, createdAt: new Date().toISOString() });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Take the folder's lock; a lock left by a process that is gone (kill -9) is taken over. */
+export function acquireLock(root: string): () => void {
+  fs.mkdirSync(root, { recursive: true });
+  const file = path.join(root, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let pid = NaN;
+      try {
+        pid = readJson<{ pid: number }>(file).pid;
+      } catch { /* a half-written lock: its writer died */ }
+      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) {
+        throw new SweepUsageError(`${root}: another mat sweep (pid ${pid}) is writing to this folder`);
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new SweepUsageError(`${root}: cannot take the lock ${file}`);
+}
+
+// ---------- one run ----------
+
+export function isDone(dir: string): boolean {
+  return fs.existsSync(path.join(dir, DONE_FILE));
+}
+
+export function readDone(dir: string): DoneRecord | undefined {
+  const file = path.join(dir, DONE_FILE);
+  return fs.existsSync(file) ? readJson<DoneRecord>(file) : undefined;
+}
+
+export function writeDone(dir: string, record: DoneRecord): void {
+  writeJsonAtomic(path.join(dir, DONE_FILE), record);
+}
+
+export function writeResults(dir: string, lines: readonly unknown[]): void {
+  writeFileAtomic(path.join(dir, RESULTS_FILE), lines.map((p) => JSON.stringify(p)).join('\n') + (lines.length ? '\n' : ''));
+}
+
+/** The evaluations of a run (results.jsonl); a missing file is an empty curve. */
+export function readResults<T = CurvePoint>(dir: string): T[] {
+  const file = path.join(dir, RESULTS_FILE);
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().length > 0).map((l) => JSON.parse(l) as T);
+}
+
+interface CheckpointMeta {
+  step: number;
+  bin: string;
+  params: number[];
+  optimizerState: number[];
+  curve: CurvePoint[];
+  /** config.json's hyperparameters and held-out source when it was written: a changed run starts over. */
+  fingerprint: string;
+}
+
+export interface Checkpoint {
+  state: TrainState;
+  curve: CurvePoint[];
+}
+
+/** Save parameters, optimizer state, step and curve: the binary first, then the JSON that names it. */
+export function saveCheckpoint(dir: string, state: TrainState, curve: readonly CurvePoint[], fingerprint: string): void {
+  const arrays = [...state.params, ...state.optimizerState];
+  const total = arrays.reduce((s, a) => s + a.length, 0);
+  const flat = new Float32Array(total);
+  let offset = 0;
+  for (const a of arrays) {
+    flat.set(a, offset);
+    offset += a.length;
+  }
+  const bin = `checkpoint-${state.step}.bin`;
+  writeFileAtomic(path.join(dir, bin), new Uint8Array(flat.buffer));
+  const meta: CheckpointMeta = {
+    step: state.step,
+    bin,
+    params: state.params.map((p) => p.length),
+    optimizerState: state.optimizerState.map((p) => p.length),
+    curve: [...curve],
+    fingerprint,
+  };
+  writeJsonAtomic(path.join(dir, CHECKPOINT_FILE), meta);
+  for (const name of fs.readdirSync(dir)) {
+    if (/^checkpoint-\d+\.bin$/.test(name) && name !== bin) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+/** The last checkpoint, or undefined when there is none or it does not belong to this configuration. */
+export function loadCheckpoint(dir: string, fingerprint: string): Checkpoint | undefined {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const meta = readJson<CheckpointMeta>(file);
+    if (meta.fingerprint !== fingerprint) return undefined;
+    const bytes = fs.readFileSync(path.join(dir, meta.bin));
+    const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const expected = [...meta.params, ...meta.optimizerState].reduce((s, n) => s + n, 0);
+    if (flat.length !== expected) return undefined;
+    let offset = 0;
+    const take = (n: number) => {
+      const a = flat.slice(offset, offset + n);
+      offset += n;
+      return a;
+    };
+    const params = meta.params.map(take);
+    const optimizerState = meta.optimizerState.map(take);
+    return { state: { step: meta.step, params, optimizerState }, curve: meta.curve };
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeCheckpoints(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    if (name === CHECKPOINT_FILE || /^checkpoint-\d+\.bin$/.test(name)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+// ---------- held-out predictions ----------
+
+export function writeHeldOut(dir: string, ho: HeldOutResult): void {
+  const n = ho.heldOutLogits.length / ho.numClasses;
+  const file = path.join(dir, HELDOUT_FILE);
+  const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
+  writeNpz(tmp, {
+    heldOutLogits: { data: ho.heldOutLogits, shape: [n, ho.numClasses] },
+    heldInLogits: { data: ho.heldInLogits, shape: [n, ho.numClasses] },
+    trainInferredGroups: ho.trainInferredGroups,
+    valInferredGroups: ho.valInferredGroups,
+    flipRate: Float64Array.of(ho.flipRate),
+    degenerate: { data: Uint8Array.of(ho.degenerate ? 1 : 0), dtype: 'bool' },
+  });
+  fs.renameSync(tmp, file);
+}
+
+export function readHeldOut(dir: string): HeldOutResult {
+  const file = path.join(dir, HELDOUT_FILE);
+  const arrays = readNpz(file);
+  const need = (name: string) => {
+    const a = arrays[name];
+    if (!a) throw new Error(`${file}: no array "${name}"`);
+    return a;
+  };
+  const logits = need('heldOutLogits');
+  const int32 = (name: string) => {
+    const d = need(name).data;
+    return d instanceof Int32Array ? d : Int32Array.from(d as ArrayLike<number>);
+  };
+  const f32 = (name: string) => {
+    const d = need(name).data;
+    return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
+  };
+  return {
+    source: 'xrm',
+    numClasses: logits.shape[1],
+    heldOutLogits: f32('heldOutLogits'),
+    heldInLogits: f32('heldInLogits'),
+    trainInferredGroups: int32('trainInferredGroups'),
+    valInferredGroups: int32('valInferredGroups'),
+    flipRate: Number((need('flipRate').data as Float64Array)[0]),
+    degenerate: (need('degenerate').data as Uint8Array)[0] === 1,
+  };
+}
