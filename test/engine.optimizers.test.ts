@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor } from '../src/engine/session.js';
+import { nativeKernels } from '../src/engine/native.js';
 import { compileClassifier } from '../src/nn/classifier.js';
 import { linear } from '../src/nn/models.js';
 import { makeOptimizer, type OptimizerConfig } from '../src/nn/optimizers.js';
@@ -112,9 +113,13 @@ const CONFIGS: [string, OptimizerConfig, number][] = [
   ['AdamW (default decay 0)', { kind: 'adamw' }, 0.05],
 ];
 
-for (const [name, config, baseLr] of CONFIGS) {
-  test(`${name}: 5 steps match PyTorch's update rule`, async () => {
-    const c = await compileClassifier(MODEL, { loss: 'ce', optimizer: config, initialParams: INIT, threads: 1 });
+// Both places the update can run: ONNX nodes in the step graph, and the fused native kernels.
+const PLACEMENTS = nativeKernels() ? (['graph', 'native'] as const) : (['graph'] as const);
+
+for (const [name, config, baseLr] of CONFIGS) for (const placement of PLACEMENTS) {
+  test(`${name} (${placement}): 5 steps match PyTorch's update rule`, async () => {
+    const c = await compileClassifier(MODEL, { loss: 'ce', optimizer: config, initialParams: INIT, threads: 1, placement });
+    assert.equal(c.step.optimizerPlacement, placement);
     try {
       const ref = INIT.map((p) => Float64Array.from(p));
       const opt = new ReferenceOptimizer(config);

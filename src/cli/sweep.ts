@@ -57,7 +57,7 @@ export async function sweepCommand(flags: SweepFlags): Promise<void> {
     if (!s.failed.length && !s.blocked.length) process.stderr.write(`mat sweep: next: mat report ${flags.out}\n`);
   }
   if (s.failed.length || s.blocked.length) {
-    const lines = [...s.failed.map((f) => `  ${f.id}: ${f.message}`), ...s.blocked.map((id) => `  ${id}: blocked (a run it depends on failed)`)];
+    const lines = [...s.failed.map((f) => `  ${f.id}: ${f.message}`), ...s.blocked.map((b) => `  ${b.id}: not started: ${b.message}`)];
     throw new Error(`${s.failed.length + s.blocked.length} runs did not finish; rerun the same command to retry them:\n${lines.join('\n')}`);
   }
 }

@@ -139,15 +139,27 @@ export class Graph {
   stopGradient(a: Value): Value { return this.apply('StopGradient', [a]); }
   identity(a: Value): Value { return this.apply('Identity', [a]); }
   /** Per-example −log softmax(logits)[label] (logits [batch, K], labels [batch] int). */
-  softmaxCrossEntropy(logits: Value, labels: Value): Value { return this.apply('SoftmaxCrossEntropy', [logits, labels]); }
+  softmaxCrossEntropy(logits: Value, labels: Value): Value {
+    const k = logits.shape[1];
+    if (logits.rank !== 2 || typeof k !== 'number') throw new Error(`softmaxCrossEntropy: logits must be [batch, K] with K fixed, got ${logits}`);
+    return this.apply('SoftmaxCrossEntropy', [logits, this.negOneHot(labels, k, logits.dtype)]);
+  }
+  /** −onehot(labels): −1 at the label, 0 elsewhere (one Where instead of a Cast and a Neg). */
+  negOneHot(labels: Value, k: number, dtype: DType = 'float32'): Value {
+    return this.where(this.labelHits(labels, k), this.scalar(-1, dtype), this.scalar(0, dtype));
+  }
   /** One-hot rows (float of `dtype`) for integer labels: built from Equal against 0..k−1. */
   oneHot(labels: Value, k: number, dtype: DType = 'float32'): Value {
+    return this.cast(this.labelHits(labels, k), dtype);
+  }
+  /** Bool [batch, k]: labels[i] == c. */
+  private labelHits(labels: Value, k: number): Value {
     if (labels.rank !== 1 || (labels.dtype !== 'int32' && labels.dtype !== 'int64')) {
-      throw new Error(`oneHot: labels must be a 1-D int32/int64 tensor, got ${labels}`);
+      throw new Error(`labels must be a 1-D int32/int64 tensor, got ${labels}`);
     }
     const classes = labels.dtype === 'int32' ? Int32Array.from({ length: k }, (_, i) => i) : BigInt64Array.from({ length: k }, (_, i) => BigInt(i));
     const row = this.constant(classes, [1, k], labels.dtype);
-    return this.cast(this.equal(this.unsqueeze(labels, 1), row), dtype);
+    return this.equal(this.unsqueeze(labels, 1), row);
   }
 }
 

@@ -1,18 +1,25 @@
-// A compiled training step: forward, backward and optimizer update in one ONNX session.
-// Parameters and optimizer state live in two preallocated buffer sets that swap every step:
-// one is fed, the other receives the update, so a step allocates nothing for them.
+// A compiled training step: forward and backward in one ONNX session, then the optimizer update.
+// The update runs either inside the graph (parameters and optimizer state double-buffered in
+// preallocated outputs that swap every step) or, when the native kernels are built, as one fused
+// pass per tensor over buffers updated in place (the graph then outputs the gradients into
+// preallocated buffers). Both paths implement the same arithmetic.
 import type { ConstantData, DType, Graph, Value } from './graph.js';
 import { gradients } from './autodiff.js';
+import { nativeKernels, type NativeKernels } from './native.js';
 import { emitOnnx } from './onnx.js';
 import { checkFeed, createSession, ort, tensor } from './session.js';
 
-/** How an optimizer plugs into the step graph (see src/nn/optimizers.ts). */
+/** How an optimizer plugs into the step (see src/nn/optimizers.ts). */
 export interface UpdateRule {
   readonly stateSlots: readonly string[];
   readonly scalarNames: readonly string[];
   update(g: Graph, param: Value, grad: Value, state: readonly Value[], scalars: Readonly<Record<string, Value>>): { param: Value; state: Value[] };
   scalars(t: number, lr: number): Record<string, number>;
+  nativeUpdate?(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>): void;
 }
+
+/** 'graph': the update is ONNX nodes; 'native': fused kernels; 'auto': native when built. */
+export type OptimizerPlacement = 'auto' | 'graph' | 'native';
 
 export interface TrainStepSpec {
   graph: Graph;
@@ -27,6 +34,7 @@ export interface TrainStepSpec {
   /** Data inputs that never change (a full batch): baked in so that ONNX Runtime can fold work on them. */
   bake?: ReadonlyMap<Value, ConstantData>;
   threads?: number;
+  placement?: OptimizerPlacement;
 }
 
 export interface StepResult {
@@ -40,36 +48,41 @@ export interface TrainState {
   optimizerState: Float32Array[];
 }
 
-type FloatArray = Float32Array;
+const SEP = '__';
 
-const STATE_SEP = '__';
+/** Where parameters and optimizer state live and how a step updates them. */
+interface Placement {
+  readonly kind: 'graph' | 'native';
+  /** Current parameter tensors. */
+  params(): ort.Tensor[];
+  /** Current optimizer state arrays, per parameter. */
+  states(): Float32Array[][];
+  /** Feeds for parameters (and state) and the preallocated fetches for this step. */
+  bind(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>): void;
+  /** After session.run. */
+  finish(scalars: Record<string, number>): void;
+}
 
 export class TrainStep {
-  private current = 0;
   private stepCount = 0;
   private readonly feeds: Record<string, ort.Tensor> = {};
-  private readonly fetchBuffers: Record<string, ort.Tensor | null>[] = [{}, {}];
-  private readonly scalarArrays = new Map<string, FloatArray>();
+  private readonly scalarArrays = new Map<string, Float32Array>();
   private readonly bound = new Map<string, number>();
 
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly spec: TrainStepSpec,
-    /** [buffer set][slot] where slots are params followed by optimizer state. */
-    private readonly buffers: ort.Tensor[][],
-    private readonly slotNames: string[],
+    private readonly placement: Placement,
     private readonly dataInputs: readonly Value[],
     readonly outputNames: readonly string[],
   ) {
-    for (const name of spec.update.scalarNames) {
-      const arr = new Float32Array(1);
-      this.scalarArrays.set(name, arr);
-      this.feeds[`opt_${name}`] = tensor('float32', arr, []);
+    if (placement.kind === 'graph') {
+      for (const name of spec.update.scalarNames) {
+        const arr = new Float32Array(1);
+        this.scalarArrays.set(name, arr);
+        this.feeds[`opt_${name}`] = tensor('float32', arr, []);
+      }
     }
-    for (let set = 0; set < 2; set++) {
-      slotNames.forEach((name, k) => { this.fetchBuffers[set][`${name}${STATE_SEP}next`] = buffers[1 - set][k]; });
-    }
-    this.bindCurrent();
   }
 
   static async compile(spec: TrainStepSpec): Promise<TrainStep> {
@@ -86,53 +99,56 @@ export class TrainStep {
       if (spec.bake?.has(p)) throw new Error(`TrainStep: parameter ${p.name} cannot be baked`);
     });
     if (spec.loss.rank !== 0) throw new Error(`TrainStep: the loss must be a scalar, got ${spec.loss}`);
+    const requested = spec.placement ?? 'auto';
+    if (!['auto', 'graph', 'native'].includes(requested)) throw new Error(`optimizer placement must be auto, graph or native, got ${requested}`);
+    const kernels = requested === 'graph' || !update.nativeUpdate ? null : nativeKernels();
+    if (requested === 'native' && !kernels) throw new Error('optimizer placement "native" asked for, but the native kernels are not built (npm run install)');
 
     const grads = gradients(g, spec.loss, params);
-    const scalars: Record<string, Value> = {};
-    for (const name of update.scalarNames) scalars[name] = g.input(`opt_${name}`, 'float32', []);
-    const slotNames: string[] = [];
-    const slotValues: Value[] = [];
     const outputs: { name: string; value: Value }[] = [{ name: 'loss', value: spec.loss }];
-    const stateInputs: Value[] = [];
-    params.forEach((p, i) => {
-      const state = update.stateSlots.map((slot) => g.input(`${p.name}${STATE_SEP}${slot}`, p.dtype, p.shape));
-      const next = update.update(g, p, grads[i], state, scalars);
-      slotNames.push(p.name);
-      slotValues.push(p);
-      outputs.push({ name: `${p.name}${STATE_SEP}next`, value: next.param });
-      state.forEach((s, k) => {
-        slotNames.push(s.name);
-        slotValues.push(s);
-        stateInputs.push(s);
-        outputs.push({ name: `${s.name}${STATE_SEP}next`, value: next.state[k] });
+    const internal = new Set<Value>(params);
+    let makePlacement: (() => Placement) | undefined;
+    if (kernels) {
+      params.forEach((p, i) => outputs.push({ name: `${p.name}${SEP}grad`, value: grads[i] }));
+      makePlacement = () => nativePlacement(spec, kernels);
+    } else {
+      const scalars: Record<string, Value> = {};
+      for (const name of update.scalarNames) {
+        scalars[name] = g.input(`opt_${name}`, 'float32', []);
+        internal.add(scalars[name]);
+      }
+      const slots: Value[] = [];
+      params.forEach((p, i) => {
+        const state = update.stateSlots.map((slot) => g.input(`${p.name}${SEP}${slot}`, p.dtype, p.shape));
+        const next = update.update(g, p, grads[i], state, scalars);
+        slots.push(p, ...state);
+        state.forEach((s) => internal.add(s));
+        outputs.push({ name: `${p.name}${SEP}next`, value: next.param });
+        state.forEach((s, k) => outputs.push({ name: `${s.name}${SEP}next`, value: next.state[k] }));
       });
-    });
+      makePlacement = () => graphPlacement(spec, slots);
+    }
     const extra = Object.entries(spec.outputs ?? {});
     for (const [name, value] of extra) {
       if (outputs.some((o) => o.name === name)) throw new Error(`TrainStep: output name "${name}" is reserved`);
       outputs.push({ name, value });
     }
-    const paramSet = new Set<Value>(params);
-    const stateSet = new Set<Value>(stateInputs);
-    const scalarSet = new Set<Value>(Object.values(scalars));
-    const dataInputs = g.inputs.filter((v) => !paramSet.has(v) && !stateSet.has(v) && !scalarSet.has(v) && !spec.bake?.has(v));
+    const dataInputs = g.inputs.filter((v) => !internal.has(v) && !spec.bake?.has(v));
     const bytes = emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step' });
     const session = await createSession(bytes, { threads: spec.threads });
-
-    // Both buffer sets start with the initial values (state: zeros).
-    const buffers = [0, 1].map(() => slotValues.map((v) => {
-      const k = params.indexOf(v);
-      const data = k >= 0 ? Float32Array.from(initialParams[k]) : new Float32Array(fixedSize(v));
-      return tensor('float32', data, v.shape as number[]);
-    }));
     // Only data inputs that the session actually reads must be fed.
     const used = new Set(session.inputNames);
-    return new TrainStep(session, spec, buffers, slotNames, dataInputs.filter((v) => used.has(v.name)), extra.map(([n]) => n));
+    return new TrainStep(session, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), extra.map(([n]) => n));
   }
 
   /** Number of steps taken so far. */
   get steps(): number {
     return this.stepCount;
+  }
+
+  /** Where the optimizer update runs. */
+  get optimizerPlacement(): 'graph' | 'native' {
+    return this.placement.kind;
   }
 
   /** Names and declared shapes of the data inputs each step needs. */
@@ -155,17 +171,19 @@ export class TrainStep {
     }
     const t = this.stepCount + 1;
     const scalars = this.spec.update.scalars(t, lr);
-    for (const [name, value] of Object.entries(scalars)) this.scalarArrays.get(name)![0] = value;
-
-    const fetches: Record<string, ort.Tensor | null> = { ...this.fetchBuffers[this.current], loss: null };
+    for (const [name, value] of Object.entries(scalars)) {
+      const arr = this.scalarArrays.get(name);
+      if (arr) arr[0] = value;
+    }
+    const fetches: Record<string, ort.Tensor | null> = { loss: null };
+    this.placement.bind(this.feeds, fetches);
     for (const name of opts.fetch ?? []) {
       if (!this.outputNames.includes(name)) throw new Error(`TrainStep.run: unknown output "${name}"; outputs: ${this.outputNames.join(', ')}`);
       fetches[name] = null;
     }
     const result = await this.session.run(this.feeds, fetches);
-    this.current = 1 - this.current;
+    this.placement.finish(scalars);
     this.stepCount = t;
-    this.bindCurrent();
     const outputs: Record<string, ort.Tensor> = {};
     for (const name of opts.fetch ?? []) outputs[name] = result[name] as ort.Tensor;
     return { loss: (result.loss as ort.Tensor).data[0] as number, outputs };
@@ -173,7 +191,7 @@ export class TrainStep {
 
   /** Current parameter tensors (live views: they change after the next step). */
   parameterTensors(): ort.Tensor[] {
-    return this.spec.params.map((p) => this.buffers[this.current][this.slotNames.indexOf(p.name)]);
+    return this.placement.params();
   }
 
   /** Copies of the current parameters. */
@@ -183,34 +201,79 @@ export class TrainStep {
 
   /** Everything needed to resume: step count, parameters and optimizer state (copies). */
   saveState(): TrainState {
-    const params: Float32Array[] = [];
-    const optimizerState: Float32Array[] = [];
-    this.slotNames.forEach((name, k) => {
-      const copy = Float32Array.from(this.buffers[this.current][k].data as Float32Array);
-      (this.spec.params.some((p) => p.name === name) ? params : optimizerState).push(copy);
-    });
-    return { step: this.stepCount, params, optimizerState };
+    return {
+      step: this.stepCount,
+      params: this.parameters(),
+      optimizerState: this.placement.states().flat().map((s) => Float32Array.from(s)),
+    };
   }
 
   loadState(state: TrainState): void {
-    let pi = 0;
-    let si = 0;
-    this.slotNames.forEach((name, k) => {
-      const src = this.spec.params.some((p) => p.name === name) ? state.params[pi++] : state.optimizerState[si++];
-      const dst = this.buffers[this.current][k].data as Float32Array;
-      if (!src || src.length !== dst.length) throw new Error(`loadState: slot ${name} needs ${dst.length} values, got ${src?.length}`);
+    const params = this.placement.params();
+    const states = this.placement.states().flat();
+    if (state.params.length !== params.length || state.optimizerState.length !== states.length) {
+      throw new Error(`loadState: expected ${params.length} parameters and ${states.length} state arrays, got ${state.params.length} and ${state.optimizerState.length}`);
+    }
+    const copy = (dst: Float32Array, src: Float32Array, what: string) => {
+      if (src.length !== dst.length) throw new Error(`loadState: ${what} needs ${dst.length} values, got ${src.length}`);
       dst.set(src);
-    });
+    };
+    params.forEach((p, i) => copy(p.data as Float32Array, state.params[i], this.spec.params[i].name));
+    states.forEach((s, i) => copy(s, state.optimizerState[i], `optimizer state ${i}`));
     this.stepCount = state.step;
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
 
-  private bindCurrent(): void {
-    this.slotNames.forEach((name, k) => { this.feeds[name] = this.buffers[this.current][k]; });
-  }
+/** Parameters and state double-buffered: fed from one set, fetched into the other, then swapped. */
+function graphPlacement(spec: TrainStepSpec, slots: Value[]): Placement {
+  const buffers = [0, 1].map(() => slots.map((v) => {
+    const k = spec.params.indexOf(v);
+    const data = k >= 0 ? Float32Array.from(spec.initialParams[k]) : new Float32Array(fixedSize(v));
+    return tensor('float32', data, v.shape as number[]);
+  }));
+  const paramIndex = spec.params.map((p) => slots.indexOf(p));
+  const perParam = spec.update.stateSlots.length;
+  let current = 0;
+  return {
+    kind: 'graph',
+    params: () => paramIndex.map((k) => buffers[current][k]),
+    states: () => paramIndex.map((k) => buffers[current].slice(k + 1, k + 1 + perParam).map((t) => t.data as Float32Array)),
+    bind(feeds, fetches) {
+      slots.forEach((v, k) => {
+        feeds[v.name] = buffers[current][k];
+        fetches[`${v.name}${SEP}next`] = buffers[1 - current][k];
+      });
+    },
+    finish() {
+      current = 1 - current;
+    },
+  };
+}
+
+/** Parameters and state in single buffers updated in place by the fused kernels after the graph gives the gradients. */
+function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels): Placement {
+  const params = spec.params.map((p, i) => tensor('float32', Float32Array.from(spec.initialParams[i]), p.shape as number[]));
+  const grads = spec.params.map((p) => tensor('float32', new Float32Array(fixedSize(p)), p.shape as number[]));
+  const states = spec.params.map((p) => spec.update.stateSlots.map(() => new Float32Array(fixedSize(p))));
+  const update = spec.update.nativeUpdate!;
+  return {
+    kind: 'native',
+    params: () => params,
+    states: () => states,
+    bind(feeds, fetches) {
+      spec.params.forEach((p, i) => {
+        feeds[p.name] = params[i];
+        fetches[`${p.name}${SEP}grad`] = grads[i];
+      });
+    },
+    finish(scalars) {
+      params.forEach((p, i) => update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars));
+    },
+  };
 }
 
 export function fixedSize(v: Value): number {

@@ -1,7 +1,7 @@
 // A model compiled for training as a classifier (or regressor), and its predictor.
 import { Graph, type Value } from '../engine/graph.js';
 import { Predictor } from '../engine/predictor.js';
-import { TrainStep } from '../engine/trainStep.js';
+import { TrainStep, type OptimizerPlacement } from '../engine/trainStep.js';
 import type { ort } from '../engine/session.js';
 import { classBalancedMean, meanSquaredError, perExampleCrossEntropy, weightedMean } from './losses.js';
 import type { Model } from './models.js';
@@ -22,6 +22,8 @@ export interface ClassifierOptions {
   /** GroupDRO's group count and step size η (loss 'groupdro'). */
   groupDro?: { numGroups: number; eta: number };
   threads?: number;
+  /** Where the optimizer update runs (default 'auto': fused native kernels when built). */
+  placement?: OptimizerPlacement;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     update: makeOptimizer(opts.optimizer),
     bake,
     threads: opts.threads,
+    placement: opts.placement,
   });
   const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.threads);
   return {

@@ -1,5 +1,6 @@
 // Optimizers as update rules built into the training-step graph (PyTorch semantics).
 import type { Graph, Value } from '../engine/graph.js';
+import type { NativeKernels } from '../engine/native.js';
 
 export interface OptimizerConfig {
   kind: 'sgd' | 'adam' | 'adamw';
@@ -23,6 +24,8 @@ export interface Optimizer {
   update(g: Graph, param: Value, grad: Value, state: readonly Value[], scalars: Readonly<Record<string, Value>>): { param: Value; state: Value[] };
   /** Values of the per-step scalars at step t (1-based) with learning rate lr, in float64. */
   scalars(t: number, lr: number): Record<string, number>;
+  /** The same update as one fused pass (native/kernels.cc), in place. */
+  nativeUpdate(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>): void;
 }
 
 export function makeOptimizer(config: OptimizerConfig): Optimizer {
@@ -71,6 +74,9 @@ function sgd(c: Required<OptimizerConfig>): Optimizer {
       return { param: g.sub(p, g.mul(s.lr, d)), state: next };
     },
     scalars: (_t, lr) => ({ lr }),
+    nativeUpdate(k, p, grad, state, s) {
+      k.sgd(p, grad, useMomentum ? state[0] : null, s.lr, c.momentum, c.weightDecay, c.nesterov);
+    },
   };
 }
 
@@ -110,6 +116,9 @@ function adam(c: Required<OptimizerConfig>): Optimizer {
       };
       if (decoupled) out.decayFactor = 1 - lr * c.weightDecay;
       return out;
+    },
+    nativeUpdate(k, p, grad, state, s) {
+      k.adam(p, grad, state[0], state[1], c.beta1, c.beta2, decoupled ? 0 : c.weightDecay, s.stepScale, s.epsScaled, decoupled ? s.decayFactor : 1);
     },
   };
 }

@@ -6,6 +6,11 @@
 // combination): MAT and XRM+GroupDRO take its held-out predictions, and every run takes its inferred
 // validation groups for the va_gi_wga criterion. Seeds whose XRM runs are finished proceed while
 // other seeds' XRM runs still train.
+//
+// Workers are worker_threads (a kill -9 of the sweep ends them too), sized to os.availableParallelism()
+// with ONNX Runtime threads split between them: threads = max(1, floor(cores / workers)). Each worker
+// loads each dataset once and keeps it for all its runs; the coordinator loads none. Memory is thus
+// (workers × dataset) + models: see worker.ts for why the arrays are not shared between workers.
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -15,7 +20,7 @@ import { SweepUsageError } from './errors.js';
 import type { RunTask } from './execute.js';
 import { selectXrmRun } from './selection.js';
 import {
-  INDEX_FILE, acquireLock, checkSweepFolder, readDone, runDir, runId, writeFileAtomic, writeSweepConfig,
+  INDEX_FILE, acquireLock, removeTempFiles, checkSweepFolder, readDone, runDir, runId, writeFileAtomic, writeSweepConfig,
   type DoneRecord, type RunKey, type SweepConfig,
 } from './store.js';
 import type { DatasetMeta, FromWorker, ToWorker } from './worker.js';
@@ -57,8 +62,8 @@ export interface SweepSummary {
   resumed: number;
   diverged: number;
   failed: { id: string; message: string }[];
-  /** Runs that could not start because a run they depend on failed. */
-  blocked: string[];
+  /** Runs that could not start because the XRM runs they depend on failed or all diverged. */
+  blocked: { id: string; message: string }[];
   workers: number;
   threads: number;
   seconds: number;
@@ -166,15 +171,26 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   try {
     // The first worker loads the data and reports its shape: bad data fails here, before anything is written.
     const first = spawn();
+    let onMessage: (msg: FromWorker) => void = () => {};
+    let onError: (err: Error) => void = () => {};
+    let onExit: (code: number) => void = () => {};
     const metas = await new Promise<DatasetMeta[]>((resolve, reject) => {
-      const onMessage = (msg: FromWorker) => {
+      onMessage = (msg: FromWorker) => {
         if (msg.type === 'meta') resolve(msg.metas);
         else if (msg.type === 'failed') reject(msg.usage ? new SweepUsageError(msg.message) : new Error(msg.message));
       };
+      onError = reject;
+      onExit = (code) => reject(new Error(`the sweep worker exited (code ${code}) before loading the data`));
       first.worker.on('message', onMessage);
-      first.worker.once('error', reject);
+      first.worker.on('error', onError);
+      first.worker.on('exit', onExit);
       first.worker.postMessage({ type: 'meta', steps: config.steps } satisfies ToWorker);
-    }).finally(() => first.worker.removeAllListeners());
+    }).finally(() => {
+      // Only our listeners: removeAllListeners would also drop the ones Node uses to deliver messages.
+      first.worker.off('message', onMessage);
+      first.worker.off('error', onError);
+      first.worker.off('exit', onExit);
+    });
     for (const name of config.algorithms) {
       if (name === 'xrm' || !getAlgorithm(name).needsTrainAttributes) continue;
       const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
@@ -188,6 +204,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     }
 
     release = acquireLock(root);
+    removeTempFiles(root);
     if (!existed) writeSweepConfig(root, config);
     writeIndex(root, runs);
     while (pool.length < workerCount) spawn();
@@ -232,14 +249,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       };
       draw();
 
+      let closed = false;
       const pump = () => {
+        if (closed) return;
         for (const r of runs) {
           if (r.state !== 'pending') continue;
           const { task, blocked } = taskFor(r);
           if (blocked) {
             r.state = 'blocked';
             r.error = blocked;
-            summary.blocked.push(r.id);
+            summary.blocked.push({ id: r.id, message: blocked });
           } else if (task) {
             r.state = 'ready';
             readyTasks.push({ run: r, task });
@@ -262,6 +281,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
               summary.failed.push({ id: r.id, message: r.error });
             }
           }
+          closed = true;
           writeIndex(root, runs);
           resolve();
         }
@@ -313,7 +333,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
           pump();
         });
         w.worker.on('exit', () => {
-          if (!w.alive) return;
+          if (!w.alive || closed) return;
           w.alive = false;
           fail(w, 'worker exited');
           pump();

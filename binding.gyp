@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "mat_kernels",
+      "sources": ["native/kernels.cc"],
+      "cflags_cc": ["-O3", "-march=native", "-fno-math-errno", "-std=c++17"],
+      "cflags!": ["-fno-exceptions"]
+    }
+  ]
+}

@@ -1,0 +1,11 @@
+// Builds the fused optimizer kernels with node-gyp (bundled with npm). Optional: when no C++
+// toolchain is available the engine falls back to optimizers inside the ONNX graph.
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const gyp = process.env.npm_config_node_gyp;
+const cmd = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];
+const r = spawnSync(cmd[0], cmd[1], { cwd: path.join(__dirname, '..'), stdio: 'inherit', shell: !gyp });
+if (r.status !== 0) {
+  console.warn('memorization-aware-training: fused optimizer kernels not built; optimizers will run inside the ONNX graph (slower for large models).');
+}

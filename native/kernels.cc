@@ -1,0 +1,125 @@
+// Fused optimizer updates: one pass over each parameter tensor instead of one pass per
+// elementwise op. The arithmetic is the same as the graph optimizers in src/nn/optimizers.ts
+// (PyTorch semantics; Adam keeps its moments scaled by 1/(1−β)), so either path can resume the other.
+#include <node_api.h>
+#include <cmath>
+#include <cstddef>
+
+namespace {
+
+struct Floats {
+  float* data = nullptr;
+  size_t length = 0;
+};
+
+bool GetFloats(napi_env env, napi_value value, Floats* out) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  if (type == napi_null || type == napi_undefined) return true;
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  if (!is_typed) {
+    napi_throw_type_error(env, nullptr, "expected a Float32Array");
+    return false;
+  }
+  napi_typedarray_type t;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  napi_get_typedarray_info(env, value, &t, &out->length, &data, &buffer, &offset);
+  if (t != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, "expected a Float32Array");
+    return false;
+  }
+  out->data = static_cast<float*>(data);
+  return true;
+}
+
+double GetNumber(napi_env env, napi_value value) {
+  double d = 0;
+  napi_get_value_double(env, value, &d);
+  return d;
+}
+
+// sgd(p, g, buf | null, lr, momentum, weightDecay, nesterov)
+napi_value Sgd(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Floats p, g, buf;
+  if (!GetFloats(env, argv[0], &p) || !GetFloats(env, argv[1], &g) || !GetFloats(env, argv[2], &buf)) return nullptr;
+  if (g.length != p.length || (buf.data && buf.length != p.length)) {
+    napi_throw_range_error(env, nullptr, "sgd: parameter, gradient and buffer lengths differ");
+    return nullptr;
+  }
+  const float lr = static_cast<float>(GetNumber(env, argv[3]));
+  const float mu = static_cast<float>(GetNumber(env, argv[4]));
+  const float wd = static_cast<float>(GetNumber(env, argv[5]));
+  bool nesterov = false;
+  napi_get_value_bool(env, argv[6], &nesterov);
+  float* __restrict__ pp = p.data;
+  const float* __restrict__ gg = g.data;
+  float* __restrict__ bb = buf.data;
+  const size_t n = p.length;
+  if (!bb) {
+    for (size_t i = 0; i < n; i++) pp[i] -= lr * (gg[i] + wd * pp[i]);
+  } else if (!nesterov) {
+    for (size_t i = 0; i < n; i++) {
+      const float b = mu * bb[i] + (gg[i] + wd * pp[i]);
+      bb[i] = b;
+      pp[i] -= lr * b;
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const float d = gg[i] + wd * pp[i];
+      const float b = mu * bb[i] + d;
+      bb[i] = b;
+      pp[i] -= lr * (d + mu * b);
+    }
+  }
+  return nullptr;
+}
+
+// adam(p, g, m, v, beta1, beta2, l2, stepScale, epsScaled, decayFactor)
+napi_value Adam(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Floats p, g, m, v;
+  if (!GetFloats(env, argv[0], &p) || !GetFloats(env, argv[1], &g) || !GetFloats(env, argv[2], &m) || !GetFloats(env, argv[3], &v)) return nullptr;
+  if (g.length != p.length || m.length != p.length || v.length != p.length) {
+    napi_throw_range_error(env, nullptr, "adam: parameter, gradient and moment lengths differ");
+    return nullptr;
+  }
+  const float b1 = static_cast<float>(GetNumber(env, argv[4]));
+  const float b2 = static_cast<float>(GetNumber(env, argv[5]));
+  const float l2 = static_cast<float>(GetNumber(env, argv[6]));
+  const float a = static_cast<float>(GetNumber(env, argv[7]));
+  const float eps = static_cast<float>(GetNumber(env, argv[8]));
+  const float decay = static_cast<float>(GetNumber(env, argv[9]));
+  float* __restrict__ pp = p.data;
+  const float* __restrict__ gg = g.data;
+  float* __restrict__ mm = m.data;
+  float* __restrict__ vv = v.data;
+  const size_t n = p.length;
+  for (size_t i = 0; i < n; i++) {
+    const float gi = gg[i] + l2 * pp[i];
+    const float mi = b1 * mm[i] + gi;
+    const float vi = b2 * vv[i] + gi * gi;
+    mm[i] = mi;
+    vv[i] = vi;
+    pp[i] = pp[i] * decay - a * (mi / (std::sqrt(vi) + eps));
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "sgd", NAPI_AUTO_LENGTH, Sgd, nullptr, &fn);
+  napi_set_named_property(env, exports, "sgd", fn);
+  napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, nullptr, &fn);
+  napi_set_named_property(env, exports, "adam", fn);
+  return exports;
+}

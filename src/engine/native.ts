@@ -1,0 +1,34 @@
+// Fused optimizer kernels (native/kernels.cc), built by node-gyp at install time. Each update is
+// one pass over a parameter tensor; inside the ONNX graph the same update takes ten elementwise
+// nodes, each a full pass over memory. Absent (no C++ toolchain, MAT_NATIVE=0, the browser), the
+// engine keeps the optimizer inside the graph.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeKernels {
+  sgd(p: Float32Array, g: Float32Array, buf: Float32Array | null, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, l2: number, stepScale: number, epsScaled: number, decayFactor: number): void;
+}
+
+let cached: NativeKernels | null | undefined;
+
+/** The kernels, or null when they are not built or are switched off with MAT_NATIVE=0. */
+export function nativeKernels(): NativeKernels | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  if (process.env.MAT_NATIVE === '0') return cached;
+  // From dist/src/engine (compiled) or src/engine: the package root holds build/Release.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4 && !existsSync(join(dir, 'binding.gyp')); i++) dir = dirname(dir);
+  const file = join(dir, 'build', 'Release', 'mat_kernels.node');
+  if (existsSync(file)) {
+    try {
+      cached = createRequire(import.meta.url)(file) as NativeKernels;
+    } catch {
+      cached = null;
+    }
+  }
+  return cached;
+}
