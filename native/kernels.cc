@@ -4,6 +4,9 @@
 #include <node_api.h>
 #include <cmath>
 #include <cstddef>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -116,6 +119,13 @@ napi_value Adam(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT() {
+#if defined(__GLIBC__)
+  // Tensors of a few MB are allocated and freed on every step. By default glibc serves them with
+  // fresh mmap'd pages, so every step pays a page fault per 4 KB (measured: ~2 ms per 4 MB
+  // output). Keeping them in the heap makes the memory reusable across steps.
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+#endif
   napi_value fn;
   napi_create_function(env, "sgd", NAPI_AUTO_LENGTH, Sgd, nullptr, &fn);
   napi_set_named_property(env, exports, "sgd", fn);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Graph, type DType, type Shape, type Value } from '../src/engine/graph.js';
 import { gradients } from '../src/engine/autodiff.js';
 import { emitOnnx } from '../src/engine/onnx.js';
-import { createSession, tensor, ort, type TensorData } from '../src/engine/session.js';
+import { createSession, tensor, ort, type TensorData, bindDimInputs } from '../src/engine/session.js';
 import { Rng } from '../src/util/random.js';
 
 const TOL = 1e-6;
@@ -102,9 +102,14 @@ async function gradcheck(c: Case, out: Value, opts: { wrt?: Value[]; tol?: numbe
     { threads: 1 },
   );
   try {
-    const res = await gSession.run(feeds);
+    // Sizes of named dims (the batch) are scalar inputs bound from the fed shapes.
+    const gFeeds = { ...feeds };
+    bindDimInputs(gSession.inputNames, inputs, gFeeds);
+    const res = await gSession.run(gFeeds);
     const fOfX = async (name: string, data: Float64Array, dims: number[]): Promise<number> => {
-      const r2 = await fSession.run({ ...feeds, [name]: tensor('float64', data, dims) });
+      const fFeeds = { ...feeds, [name]: tensor('float64', data, dims) };
+      bindDimInputs(fSession.inputNames, inputs, fFeeds);
+      const r2 = await fSession.run(fFeeds);
       return (r2.f as ort.Tensor).data[0] as number;
     };
     const f0 = (res.f as ort.Tensor).data[0] as number;

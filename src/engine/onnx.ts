@@ -27,6 +27,25 @@ export interface EmitContext {
   constantInto(name: string, dtype: DType, value: number): void;
   fresh(prefix: string): string;
   onnxType(dtype: DType): number;
+  /** A scalar graph input carrying the run-time size of a named dim (see dimInputName). */
+  dimInput(dim: string, dtype: DType): string;
+  /** Make later references to v use `name` (an existing value) instead of emitting a node. */
+  alias(v: Value, name: string): boolean;
+}
+
+/**
+ * Sizes of named dims (e.g. the batch) are fed as scalar inputs with these names rather than
+ * computed in the graph (Shape → Squeeze → Cast: three nodes on every step). Whoever runs the
+ * session binds them from the shapes of the fed tensors.
+ */
+export function dimInputName(dim: string, dtype: DType): string {
+  return `${GENERATED}dim_${dtype}_${dim}`;
+}
+
+/** The dim and dtype of a dim input's name, or undefined for other names. */
+export function parseDimInput(name: string): { dim: string; dtype: DType } | undefined {
+  const m = /^%dim_(float32|float64)_(.+)$/.exec(name);
+  return m ? { dtype: m[1] as DType, dim: m[2] } : undefined;
 }
 
 export interface EmitOptions {
@@ -57,6 +76,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
     return name;
   };
   const kept = new Set(opts.inputs);
+  const dimInputs = new Map<string, DType>();
   let fresh = 0;
   // A node output that is a model output is emitted under the output's name (no Identity node).
   const alias = new Map<Value, string>();
@@ -103,6 +123,16 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
     onnxType(dtype) {
       return ONNX_TYPES[dtype];
     },
+    alias(v, name) {
+      if (alias.has(v)) return false;
+      alias.set(v, name);
+      return true;
+    },
+    dimInput(dim, dtype) {
+      const name = dimInputName(dim, dtype);
+      dimInputs.set(name, dtype);
+      return name;
+    },
   };
 
   for (const node of needed) OPS[node.op].emit(node, ctx);
@@ -121,7 +151,10 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       name: opts.graphName ?? 'graph',
       node: nodes,
       initializer: initializers,
-      input: opts.inputs.filter((v) => !opts.bake?.has(v)).map((v) => valueInfo(v.name, v)),
+      input: [
+        ...opts.inputs.filter((v) => !opts.bake?.has(v)).map((v) => valueInfo(v.name, v)),
+        ...[...dimInputs].map(([name, dtype]) => scalarInfo(name, dtype)),
+      ],
       output: outputInfos,
     }),
   });
@@ -152,6 +185,13 @@ function valueInfo(name: string, v: Value) {
         }),
       }),
     }),
+  });
+}
+
+function scalarInfo(name: string, dtype: DType) {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: ONNX_TYPES[dtype], shape: onnx.TensorShapeProto.create({ dim: [] }) }) }),
   });
 }
 

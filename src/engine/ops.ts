@@ -367,11 +367,8 @@ export const OPS: Record<OpType, OpSpec> = {
         ctx.constantInto(ctx.name(node.outputs[0]), x.dtype, dim);
         return;
       }
-      const shape = ctx.fresh('shape');
-      const size = ctx.fresh('size');
-      ctx.node('Shape', [ctx.name(x)], [shape], { start: axis, end: axis + 1 });
-      ctx.node('Squeeze', [shape, ctx.int64s([0])], [size]);
-      ctx.node('Cast', [size], [ctx.name(node.outputs[0])], { to: ctx.onnxType(x.dtype) });
+      const input = ctx.dimInput(dim, x.dtype);
+      if (!ctx.alias(node.outputs[0], input)) ctx.node('Identity', [input], [ctx.name(node.outputs[0])]);
     },
   },
   SoftmaxCrossEntropy: {

@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Graph, Value } from './graph.js';
 import { emitOnnx } from './onnx.js';
-import { createSession, ort, tensor } from './session.js';
+import { bindDimInputs, createSession, ort, tensor } from './session.js';
 
 export interface PredictorSpec {
   graph: Graph;
@@ -57,6 +57,7 @@ export class Predictor {
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);
       this.feeds[this.spec.x.name] = tensor('float32', x.subarray(start * d, (start + rows) * d), [rows, d]);
+      bindDimInputs(this.session.inputNames, [this.spec.x], this.feeds);
       const target = tensor('float32', out.subarray(start * k, (start + rows) * k), [rows, k]);
       await this.session.run(this.feeds, { output: target });
     }

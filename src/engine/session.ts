@@ -1,7 +1,9 @@
 // ONNX Runtime sessions: created once per graph and reused for every call.
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import type { DType, Shape } from './graph.js';
+import type { DType, Shape, Value } from './graph.js';
+import { parseDimInput } from './onnx.js';
+import { nativeKernels } from './native.js';
 
 export { ort };
 
@@ -18,12 +20,14 @@ export function defaultThreads(): number {
 export async function createSession(modelBytes: Uint8Array, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
   const threads = opts.threads ?? defaultThreads();
   if (!(Number.isInteger(threads) && threads > 0)) throw new Error(`threads must be a positive integer, got ${threads}`);
+  nativeKernels(); // loading the kernels also tunes the allocator for per-step tensors
   return ort.InferenceSession.create(modelBytes, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
+    ...(process.env.MAT_SPIN === '0' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   });
 }
 
@@ -58,4 +62,29 @@ export function checkFeed(name: string, t: ort.Tensor, dtype: DType, shape: Shap
       bound.set(d, got);
     }
   });
+}
+
+/**
+ * Feed the scalar inputs that carry sizes of named dims (see dimInputName in onnx.ts), read from
+ * the shapes of the tensors fed for `inputs`. Adds them to `feeds`.
+ */
+export function bindDimInputs(inputNames: readonly string[], inputs: readonly Value[], feeds: Record<string, ort.Tensor>): void {
+  for (const name of inputNames) {
+    const parsed = parseDimInput(name);
+    if (!parsed) continue;
+    let size: number | undefined;
+    for (const v of inputs) {
+      const axis = v.shape.indexOf(parsed.dim);
+      if (axis >= 0 && feeds[v.name]) {
+        size = feeds[v.name].dims[axis];
+        break;
+      }
+    }
+    if (size === undefined) throw new Error(`no fed input has the dim "${parsed.dim}"`);
+    feeds[name] = scalarTensor(parsed.dtype, size);
+  }
+}
+
+export function scalarTensor(dtype: DType, value: number): ort.Tensor {
+  return tensor(dtype, dtype === 'float64' ? Float64Array.of(value) : Float32Array.of(value), []);
 }

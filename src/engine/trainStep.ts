@@ -6,7 +6,7 @@
 import type { ConstantData, DType, Graph, Value } from './graph.js';
 import { gradients } from './autodiff.js';
 import { nativeKernels, type NativeKernels } from './native.js';
-import { emitOnnx } from './onnx.js';
+import { emitOnnx, parseDimInput } from './onnx.js';
 import { checkFeed, createSession, ort, tensor } from './session.js';
 
 /** How an optimizer plugs into the step (see src/nn/optimizers.ts). */
@@ -68,6 +68,8 @@ export class TrainStep {
   private readonly feeds: Record<string, ort.Tensor> = {};
   private readonly scalarArrays = new Map<string, Float32Array>();
   private readonly bound = new Map<string, number>();
+  /** Scalar inputs carrying named dim sizes, with their data arrays. */
+  private readonly dimFeeds: { name: string; dim: string; data: Float32Array | Float64Array }[] = [];
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -76,6 +78,13 @@ export class TrainStep {
     private readonly dataInputs: readonly Value[],
     readonly outputNames: readonly string[],
   ) {
+    for (const name of session.inputNames) {
+      const parsed = parseDimInput(name);
+      if (!parsed) continue;
+      const data = parsed.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1);
+      this.dimFeeds.push({ name, dim: parsed.dim, data });
+      this.feeds[name] = tensor(parsed.dtype, data, []);
+    }
     if (placement.kind === 'graph') {
       for (const name of spec.update.scalarNames) {
         const arr = new Float32Array(1);
@@ -168,6 +177,11 @@ export class TrainStep {
       if (!t) throw new Error(`TrainStep.run: missing input "${v.name}" (expected ${v}); inputs: ${this.dataInputs.map((d) => d.name).join(', ')}`);
       checkFeed(v.name, t, v.dtype, v.shape, this.bound);
       this.feeds[v.name] = t;
+    }
+    for (const f of this.dimFeeds) {
+      const size = this.bound.get(f.dim);
+      if (size === undefined) throw new Error(`TrainStep.run: no input gives the size of dim "${f.dim}"`);
+      f.data[0] = size;
     }
     const t = this.stepCount + 1;
     const scalars = this.spec.update.scalars(t, lr);
