@@ -325,6 +325,15 @@ test('MatMul with all four transA/transB combinations, and Transpose', async (t)
     const x = c.v('x', [3, 4]);
     await gradcheck(c, c.g.transpose(x));
   });
+  await t.test('linear: x·Wᵀ + b as one Gemm', async () => {
+    const c = new Case(512);
+    const x = c.v('x', [3, 4]);
+    const w = c.v('w', [5, 4]);
+    const b = c.v('b', [5]);
+    const out = c.g.linear(x, w, b);
+    assert.deepEqual(out.shape, [3, 5]);
+    await gradcheck(c, out);
+  });
   await t.test('matmul of a [1, k] row by a [k, 1] column', async () => {
     const c = new Case(511);
     const a = c.v('a', [1, 4]);

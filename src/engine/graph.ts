@@ -125,6 +125,8 @@ export class Graph {
     return this.apply('MatMul', [a, b], { transA: !!opts.transA, transB: !!opts.transB });
   }
   transpose(a: Value): Value { return this.apply('Transpose', [a]); }
+  /** x·Wᵀ + b (W in [out, in] layout), one Gemm. */
+  linear(x: Value, w: Value, b: Value): Value { return this.apply('Linear', [x, w, b]); }
   where(cond: Value, a: Value, b: Value): Value { return this.apply('Where', [cond, a, b]); }
   equal(a: Value, b: Value): Value { return this.apply('Equal', [a, b]); }
   greater(a: Value, b: Value): Value { return this.apply('Greater', [a, b]); }

@@ -8,7 +8,7 @@ export type OpType =
   | 'Softmax' | 'LogSoftmax' | 'ReduceSum' | 'ReduceMean' | 'ReduceMax'
   | 'MatMul' | 'Transpose' | 'Where' | 'Equal' | 'Greater' | 'Cast'
   | 'Unsqueeze' | 'Squeeze' | 'ExpandLike' | 'SizeOf' | 'StopGradient' | 'Identity'
-  | 'SoftmaxCrossEntropy';
+  | 'SoftmaxCrossEntropy' | 'Linear';
 
 export type Attrs = Record<string, number | boolean | string>;
 
@@ -369,6 +369,26 @@ export const OPS: Record<OpType, OpSpec> = {
       }
       const input = ctx.dimInput(dim, x.dtype);
       if (!ctx.alias(node.outputs[0], input)) ctx.node('Identity', [input], [ctx.name(node.outputs[0])]);
+    },
+  },
+  Linear: {
+    // x·Wᵀ + b with W in [out, in] layout: one Gemm node (MatMul then Add would be two).
+    infer(inputs) {
+      requireArity('Linear', inputs, 3);
+      const [x, w, b] = inputs;
+      requireFloat('Linear', x);
+      requireSameDtype('Linear', inputs);
+      if (x.rank !== 2 || w.rank !== 2 || b.rank !== 1) throw new Error(`Linear: expected x [batch, in], W [out, in], b [out], got ${x}, ${w}, ${b}`);
+      if (x.shape[1] !== w.shape[1]) throw new Error(`Linear: inner dimensions differ: ${x} · ${w}ᵀ (${x.shape[1]} vs ${w.shape[1]})`);
+      if (b.shape[0] !== w.shape[0]) throw new Error(`Linear: bias ${b} does not match ${w}`);
+      return { dtype: x.dtype, shape: [x.shape[0], w.shape[0]] };
+    },
+    vjp: full((g, n, d) => {
+      const [x, w] = n.inputs;
+      return [g.matmul(d, w), g.matmul(d, x, { transA: true }), g.reduceSum(d, 0)];
+    }),
+    emit(node, ctx) {
+      ctx.node('Gemm', node.inputs.map((v) => ctx.name(v)), [ctx.name(node.outputs[0])], { transB: 1 });
     },
   },
   SoftmaxCrossEntropy: {

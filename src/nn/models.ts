@@ -69,8 +69,12 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
       let h = x;
       let k = 0;
       for (let l = 0; l + 1 < dims.length; l++) {
-        h = g.matmul(h, p[k++], { transB: true });
-        if (bias) h = g.add(h, p[k++]);
+        if (bias) {
+          h = g.linear(h, p[k], p[k + 1]);
+          k += 2;
+        } else {
+          h = g.matmul(h, p[k++], { transB: true });
+        }
         if (l + 2 < dims.length) h = activation === 'relu' ? g.relu(h) : g.tanh(h);
       }
       return h;
