@@ -334,6 +334,17 @@ test('MatMul with all four transA/transB combinations, and Transpose', async (t)
     assert.deepEqual(out.shape, [3, 5]);
     await gradcheck(c, out);
   });
+  for (const inputBatchMajor of [false, true]) {
+    await t.test(`linearT (feature-major layer), inputBatchMajor=${inputBatchMajor}`, async () => {
+      const c = new Case(513 + Number(inputBatchMajor));
+      const w = c.v('w', [5, 4]);
+      const h = c.v('h', inputBatchMajor ? [3, 4] : [4, 3]);
+      const b = c.v('b', [5]);
+      const out = c.g.linearT(w, h, b, { inputBatchMajor });
+      assert.deepEqual(out.shape, [5, 3]);
+      await gradcheck(c, out);
+    });
+  }
   await t.test('matmul of a [1, k] row by a [k, 1] column', async () => {
     const c = new Case(511);
     const a = c.v('a', [1, 4]);

@@ -127,6 +127,10 @@ export class Graph {
   transpose(a: Value): Value { return this.apply('Transpose', [a]); }
   /** x·Wᵀ + b (W in [out, in] layout), one Gemm. */
   linear(x: Value, w: Value, b: Value): Value { return this.apply('Linear', [x, w, b]); }
+  /** W·h + b[:, None] → [out, batch]; h is [in, batch], or the data [batch, in] with inputBatchMajor. */
+  linearT(w: Value, h: Value, b: Value, opts: { inputBatchMajor?: boolean } = {}): Value {
+    return this.apply('LinearT', [w, h, b], { inputBatchMajor: !!opts.inputBatchMajor });
+  }
   where(cond: Value, a: Value, b: Value): Value { return this.apply('Where', [cond, a, b]); }
   equal(a: Value, b: Value): Value { return this.apply('Equal', [a, b]); }
   greater(a: Value, b: Value): Value { return this.apply('Greater', [a, b]); }

@@ -8,7 +8,7 @@ export type OpType =
   | 'Softmax' | 'LogSoftmax' | 'ReduceSum' | 'ReduceMean' | 'ReduceMax'
   | 'MatMul' | 'Transpose' | 'Where' | 'Equal' | 'Greater' | 'Cast'
   | 'Unsqueeze' | 'Squeeze' | 'ExpandLike' | 'SizeOf' | 'StopGradient' | 'Identity'
-  | 'SoftmaxCrossEntropy' | 'Linear';
+  | 'SoftmaxCrossEntropy' | 'Linear' | 'LinearT';
 
 export type Attrs = Record<string, number | boolean | string>;
 
@@ -389,6 +389,36 @@ export const OPS: Record<OpType, OpSpec> = {
     }),
     emit(node, ctx) {
       ctx.node('Gemm', node.inputs.map((v) => ctx.name(v)), [ctx.name(node.outputs[0])], { transB: 1 });
+    },
+  },
+  LinearT: {
+    // Feature-major layer: W·h + b[:, None] → [out, batch], where h is [in, batch] (feature-major)
+    // or, with inputBatchMajor, the data x [batch, in]. MLAS runs these shapes faster than the
+    // batch-major x·Wᵀ (M = out features instead of M = batch), and the weight gradient reads x
+    // in its own layout.
+    infer(inputs, attrs) {
+      requireArity('LinearT', inputs, 3);
+      const [w, h, b] = inputs;
+      requireFloat('LinearT', h);
+      requireSameDtype('LinearT', inputs);
+      if (w.rank !== 2 || h.rank !== 2 || b.rank !== 1) throw new Error(`LinearT: expected W [out, in], h, b [out], got ${w}, ${h}, ${b}`);
+      const [inDim, batch] = attrs.inputBatchMajor ? [h.shape[1], h.shape[0]] : [h.shape[0], h.shape[1]];
+      if (inDim !== w.shape[1]) throw new Error(`LinearT: inner dimensions differ: ${w} · ${h} (${w.shape[1]} vs ${inDim})`);
+      if (b.shape[0] !== w.shape[0]) throw new Error(`LinearT: bias ${b} does not match ${w}`);
+      return { dtype: h.dtype, shape: [w.shape[0], batch] };
+    },
+    vjp: full((g, n, d) => {
+      const [w, h] = n.inputs;
+      const batchMajor = !!n.attrs.inputBatchMajor;
+      const dW = batchMajor ? g.matmul(d, h) : g.matmul(d, h, { transB: true });
+      const dhT = g.matmul(w, d, { transA: true });
+      return [dW, batchMajor ? g.transpose(dhT) : dhT, g.reduceSum(d, 1)];
+    }),
+    emit(node, ctx) {
+      const [w, h, b] = node.inputs;
+      const column = ctx.fresh('bias_column');
+      ctx.node('Unsqueeze', [ctx.name(b), ctx.int64s([1])], [column]);
+      ctx.node('Gemm', [ctx.name(w), ctx.name(h), column], [ctx.name(node.outputs[0])], { transB: node.attrs.inputBatchMajor ? 1 : 0 });
     },
   },
   SoftmaxCrossEntropy: {

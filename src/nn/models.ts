@@ -66,6 +66,16 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
       return out;
     },
     forward(g, x, p) {
+      // Biased layers run feature-major (activations [features, batch], one transpose of the
+      // logits at the end): MLAS is faster with M = features than with M = batch.
+      if (bias && dims.length > 2) {
+        let h = x;
+        for (let l = 0; l + 1 < dims.length; l++) {
+          h = g.linearT(p[2 * l], h, p[2 * l + 1], { inputBatchMajor: l === 0 });
+          if (l + 2 < dims.length) h = activation === 'relu' ? g.relu(h) : g.tanh(h);
+        }
+        return g.transpose(h);
+      }
       let h = x;
       let k = 0;
       for (let l = 0; l + 1 < dims.length; l++) {
