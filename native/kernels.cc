@@ -4,6 +4,8 @@
 #include <node_api.h>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -116,6 +118,41 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gatherRows(src: Float32Array, dim, rows: Int32Array, dst: Float32Array): dst[r] = src[rows[r]].
+napi_value GatherRows(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Floats src, dst;
+  if (!GetFloats(env, argv[0], &src) || !GetFloats(env, argv[3], &dst)) return nullptr;
+  const size_t d = static_cast<size_t>(GetNumber(env, argv[1]));
+  napi_typedarray_type t;
+  size_t count;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  napi_get_typedarray_info(env, argv[2], &t, &count, &data, &buffer, &offset);
+  if (t != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, "gatherRows: rows must be an Int32Array");
+    return nullptr;
+  }
+  const int32_t* rows = static_cast<const int32_t*>(data);
+  if (dst.length < count * d) {
+    napi_throw_range_error(env, nullptr, "gatherRows: destination too small");
+    return nullptr;
+  }
+  const size_t n = d ? src.length / d : 0;
+  for (size_t r = 0; r < count; r++) {
+    const int32_t i = rows[r];
+    if (i < 0 || static_cast<size_t>(i) >= n) {
+      napi_throw_range_error(env, nullptr, "gatherRows: row index out of range");
+      return nullptr;
+    }
+    std::memcpy(dst.data + r * d, src.data + static_cast<size_t>(i) * d, d * sizeof(float));
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -131,5 +168,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sgd", fn);
   napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, nullptr, &fn);
   napi_set_named_property(env, exports, "adam", fn);
+  napi_create_function(env, "gatherRows", NAPI_AUTO_LENGTH, GatherRows, nullptr, &fn);
+  napi_set_named_property(env, exports, "gatherRows", fn);
   return exports;
 }

@@ -10,6 +10,17 @@ import { fileURLToPath } from 'node:url';
 export interface NativeKernels {
   sgd(p: Float32Array, g: Float32Array, buf: Float32Array | null, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, l2: number, stepScale: number, epsScaled: number, decayFactor: number): void;
+  gatherRows(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): void;
+}
+
+/** dst[r] = src[rows[r]] for rows of `dim` floats: the batch copy of every training step. */
+export function gatherRows(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): void {
+  const k = nativeKernels();
+  if (k) {
+    k.gatherRows(src, dim, rows, dst);
+    return;
+  }
+  for (let r = 0; r < rows.length; r++) dst.set(src.subarray(rows[r] * dim, (rows[r] + 1) * dim), r * dim);
 }
 
 let cached: NativeKernels | null | undefined;

@@ -1,6 +1,7 @@
 // XRM twins (design.md 2.1): held-out logits for every training example, by label flipping.
 import type { Dataset } from '../data/dataset.js';
 import { tensor, type ort } from '../engine/session.js';
+import { gatherRows } from '../engine/native.js';
 import { predictionsFromLogits } from '../eval/metrics.js';
 import type { Model } from '../nn/models.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
@@ -63,13 +64,11 @@ export async function runXrm(ds: Dataset, s: XrmSettings): Promise<HeldOutResult
         buf = { feeds: f, x: xb, y: yb, a: ab };
         feeds.set(b, buf);
       }
+      if (!full) gatherRows(x, d, rows, buf.x);
       for (let r = 0; r < b; r++) {
         const i = rows[r];
         buf.y[r] = dynamicLabels[i];
-        if (!full) {
-          buf.x.set(x.subarray(i * d, (i + 1) * d), r * d);
-          buf.a[r] = assign[i];
-        }
+        if (!full) buf.a[r] = assign[i];
       }
       const out = await twins.step.run(buf.feeds, { lr: s.lr, fetch: ['heldOutLogits'] });
       if (!Number.isFinite(out.loss)) throw new Error(`XRM diverged: the loss is ${out.loss} at step ${t} (learning rate ${s.lr})`);

@@ -2,6 +2,7 @@
 import { groupsOf, numGroups, validateDataset, type Dataset, type Split } from '../data/dataset.js';
 import type { Predictor } from '../engine/predictor.js';
 import { tensor, type ort } from '../engine/session.js';
+import { gatherRows } from '../engine/native.js';
 import type { TrainState } from '../engine/trainStep.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
 import type { EvalRecord } from '../eval/selection.js';
@@ -127,14 +128,28 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   for (let s = 0; s < step.steps; s++) sampler.next();
   let lastLoss = NaN;
   if (step.steps === 0 && settings.evalEvery > 0) curve.push(await evaluator.run(0, NaN));
-  while (step.steps < settings.steps) {
-    const rows = sampler.next();
-    const feeds = feeder.fill(rows);
+  // The next batch is copied while ONNX Runtime runs the current step (session.run works off the
+  // main thread), into the other of two buffer sets. The sampler's order is unchanged.
+  let slot = 0;
+  const prepare = (rows: Int32Array, into: number) => {
+    const feeds = feeder.fill(rows, into);
     if (dro) {
       feeds.groupWeights = droWeights!;
-      feeds.groups = feeder.groupsFor(rows, dro.groups);
+      feeds.groups = feeder.groupsFor(rows, dro.groups, into);
     }
-    const result = await step.run(feeds, { lr: settings.lr, fetch });
+    return feeds;
+  };
+  let nextRows = step.steps < settings.steps ? Int32Array.from(sampler.next()) : undefined;
+  let nextFeeds = nextRows && prepare(nextRows, slot);
+  while (step.steps < settings.steps) {
+    const rows = nextRows!;
+    const pending = step.run(nextFeeds!, { lr: settings.lr, fetch });
+    if (step.steps + 1 < settings.steps) {
+      slot = 1 - slot;
+      nextRows = Int32Array.from(sampler.next());
+      nextFeeds = prepare(nextRows, slot);
+    }
+    const result = await pending;
     if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
     lastLoss = result.loss;
     if (!Number.isFinite(lastLoss)) {
@@ -156,9 +171,9 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   return { curve, classifier };
 }
 
-/** Copies the rows of a batch into preallocated feed buffers (one set per batch size seen). */
+/** Copies the rows of a batch into preallocated feed buffers (two sets per batch size seen). */
 class BatchFeeder {
-  private readonly cache = new Map<number, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; shift?: Float32Array; weights?: Float32Array }>();
+  private readonly cache = new Map<string, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; shift?: Float32Array; weights?: Float32Array }>();
 
   constructor(
     private readonly split: Split,
@@ -169,20 +184,17 @@ class BatchFeeder {
     private readonly useWeights: boolean,
   ) {}
 
-  fill(rows: Int32Array): Record<string, ort.Tensor> {
+  fill(rows: Int32Array, slot: number): Record<string, ort.Tensor> {
     const b = rows.length;
-    const buf = this.buffers(b);
+    const buf = this.buffers(b, slot);
     const { d, k, split, hooks } = this;
     if (!this.baked) {
-      for (let r = 0; r < b; r++) {
-        const i = rows[r];
-        buf.x.set(split.x.subarray(i * d, (i + 1) * d), r * d);
-        buf.y[r] = split.y[i];
-      }
+      gatherRows(split.x, d, rows, buf.x);
+      for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
     }
     if (buf.shift) {
       if (hooks.batchShift) hooks.batchShift(rows, buf.shift);
-      else for (let r = 0; r < b; r++) buf.shift.set(hooks.shift!.subarray(rows[r] * k, (rows[r] + 1) * k), r * k);
+      else gatherRows(hooks.shift!, k, rows, buf.shift);
     }
     if (buf.weights) {
       if (hooks.batchWeights) hooks.batchWeights(rows, buf.weights);
@@ -192,21 +204,23 @@ class BatchFeeder {
   }
 
   /** The groups of a batch's rows, as a tensor reused per batch size. */
-  groupsFor(rows: Int32Array, groups: Int32Array): ort.Tensor {
-    let t = this.groupTensors.get(rows.length);
+  groupsFor(rows: Int32Array, groups: Int32Array, slot: number): ort.Tensor {
+    const key = `${rows.length}/${slot}`;
+    let t = this.groupTensors.get(key);
     if (!t) {
       t = tensor('int32', new Int32Array(rows.length), [rows.length]);
-      this.groupTensors.set(rows.length, t);
+      this.groupTensors.set(key, t);
     }
     const data = t.data as Int32Array;
     for (let r = 0; r < rows.length; r++) data[r] = groups[rows[r]];
     return t;
   }
 
-  private readonly groupTensors = new Map<number, ort.Tensor>();
+  private readonly groupTensors = new Map<string, ort.Tensor>();
 
-  private buffers(b: number) {
-    let buf = this.cache.get(b);
+  private buffers(b: number, slot: number) {
+    const key = `${b}/${slot}`;
+    let buf = this.cache.get(key);
     if (!buf) {
       const x = new Float32Array(this.baked ? 0 : b * this.d);
       const y = new Int32Array(this.baked ? 0 : b);
@@ -220,7 +234,7 @@ class BatchFeeder {
       const weights = this.useWeights ? new Float32Array(b) : undefined;
       if (weights) feeds.weights = tensor('float32', weights, [b]);
       buf = { feeds, x, y, shift, weights };
-      this.cache.set(b, buf);
+      this.cache.set(key, buf);
     }
     return buf;
   }
