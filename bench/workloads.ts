@@ -7,6 +7,9 @@ import { mlp } from '../src/nn/models.js';
 import type { OptimizerConfig } from '../src/nn/optimizers.js';
 import { compileTwins } from '../src/heldout/twinStep.js';
 import { Rng } from '../src/util/random.js';
+import { loadBuiltin } from '../src/data/builtin.js';
+import { presetFor } from '../src/train/presets.js';
+import { trainLoop } from '../src/train/loop.js';
 
 export interface WorkloadResult {
   workload: string;
@@ -163,6 +166,22 @@ async function predictWorkload(name: string, n: number, d: number, k: number, ch
   return { workload: name, examples: n, seconds: round(seconds), examples_per_s: round(n / seconds, 1), peak_rss_mb: Math.round(peak) };
 }
 
+/** One ColorMNIST run as the issue defines it: 1001 steps, batch 35, val and test evaluated every 50 steps. */
+async function cmnistRunWorkload(name: string, threads?: number): Promise<WorkloadResult> {
+  const ds = loadBuiltin('cmnist', { seed: 0 });
+  const preset = presetFor(ds);
+  const once = async () => {
+    const t0 = performance.now();
+    const r = await trainLoop(ds, { ...preset.train, batchSize: 35, steps: 1001, evalEvery: 50, seed: 0, threads });
+    const seconds = (performance.now() - t0) / 1000;
+    await r.classifier.dispose();
+    return seconds;
+  };
+  await once();
+  const seconds = await once();
+  return { workload: name, steps: 1001, seconds: round(seconds), steps_per_s: round(1001 / seconds, 1) };
+}
+
 function round(v: number, digits = 4): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
@@ -174,5 +193,6 @@ export const WORKLOADS: Record<string, (threads?: number) => Promise<WorkloadRes
   W3: (t) => trainWorkload('W3 cmnist MLP 392-390-390-2, batch 64, Adam', 5000, [392, 390, 390, 2], 64, 1000, { kind: 'adam', weightDecay: 1e-4 }, 1e-3, true, t),
   W4: (t) => trainWorkload('W4 wide MLP 2048-512-2, batch 256, AdamW', 20000, [2048, 512, 2], 256, 300, { kind: 'adamw', weightDecay: 1e-4 }, 1e-3, true, t),
   W5: (t) => twinsWorkload('W5 XRM twins, linear 2048->2, n=4795, batch 128', 4795, 2048, 2, 128, 2000, t),
+  W7: (t) => cmnistRunWorkload('W7 ColorMNIST run: MLP 392-390-390-2, Adam, 1001 steps of batch 35, val+test evaluated every 50 steps', t),
   W6: (t) => predictWorkload('W6 predict linear 2048->2 on 200000 rows, chunks of 8192', 200000, 2048, 2, 8192, t),
 };

@@ -35,8 +35,8 @@ export async function compileTwins(model: Model, opts: TwinOptions): Promise<Com
   const assign = g.input('assign', 'float32', [batch]);
   const paramsA = model.params.map((p) => g.input(`a.${p.name}`, 'float32', p.shape));
   const paramsB = model.params.map((p) => g.input(`b.${p.name}`, 'float32', p.shape));
-  const logitsA = model.forward(g, x, paramsA);
-  const logitsB = model.forward(g, x, paramsB);
+  const logitsA = model.forward(g, x, paramsA, { featureMajor: true });
+  const logitsB = model.forward(g, x, paramsB, { featureMajor: true });
   // held-in = B + m·(A − B), held-out = A − m·(A − B), with m = 1 for twin A's examples.
   const picked = g.mul(g.unsqueeze(assign, 1), g.sub(logitsA, logitsB));
   const heldIn = g.add(logitsB, picked);

@@ -47,7 +47,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
   const batch = opts.fullBatch ? opts.fullBatch.n : 'batch';
   const x = g.input('x', 'float32', [batch, model.inputDim]);
   const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
-  const logits = model.forward(g, x, params);
+  const logits = model.forward(g, x, params, { featureMajor: true });
 
   const extraOutputs: Record<string, Value> = {};
   const bake = new Map<Value, Float32Array | Int32Array>();

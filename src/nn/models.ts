@@ -17,8 +17,12 @@ export interface Model {
   readonly params: readonly ParamShape[];
   /** Fresh initial parameters from a seeded generator. */
   init(rng: Rng): Float32Array[];
-  /** logits = f(x) given the parameter values (in the order of `params`). */
-  forward(g: Graph, x: Value, params: readonly Value[]): Value;
+  /**
+   * logits = f(x) given the parameter values (in the order of `params`). `featureMajor` computes
+   * biased layers on [features, batch] activations: faster for the small batches of a training
+   * step, slower for the large chunks of prediction (same result either way).
+   */
+  forward(g: Graph, x: Value, params: readonly Value[], opts?: { featureMajor?: boolean }): Value;
   /** A JSON description that rebuilds the model with `modelFromJSON`. */
   toJSON(): ModelDescription;
 }
@@ -65,10 +69,10 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
       }
       return out;
     },
-    forward(g, x, p) {
-      // Biased layers run feature-major (activations [features, batch], one transpose of the
-      // logits at the end): MLAS is faster with M = features than with M = batch.
-      if (bias && dims.length > 2) {
+    forward(g, x, p, opts = {}) {
+      // Feature-major: activations [features, batch], one transpose of the logits at the end;
+      // MLAS is faster with M = features than with M = a small batch.
+      if (bias && opts.featureMajor) {
         let h = x;
         for (let l = 0; l + 1 < dims.length; l++) {
           h = g.linearT(p[2 * l], h, p[2 * l + 1], { inputBatchMajor: l === 0 });
