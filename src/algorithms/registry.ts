@@ -181,7 +181,7 @@ export const ALGORITHMS: Algorithm[] = [
       const n = ds.train.y.length;
       const k = ds.numClasses;
       const firstSteps = Math.max(1, Math.round(num(ctx, 'firstStageFraction') * ctx.settings.steps));
-      const first = await trainLoop(ds, { ...ctx.settings, steps: firstSteps, evalEvery: 0, onEval: undefined, onCheckpoint: undefined });
+      const first = await trainLoop(ds, { ...ctx.settings, steps: firstSteps, evalEvery: 0, onEval: undefined, onCheckpoint: undefined, resume: undefined });
       const pred = predictionsFromLogits(await first.classifier.predictor.run(ds.train.x, n), n, k);
       await first.classifier.dispose();
       const lambda = num(ctx, 'lambda');

@@ -1,20 +1,27 @@
-// Resolving --data for the commands: a built-in name (with its options) or a file.
+// Resolving --data for the commands: a built-in name (with its options) or a data file.
 import { loadBuiltin, builtinDatasets } from '../data/builtin.js';
 import type { Dataset } from '../data/dataset.js';
+import { loadSpec, parseDataArg } from '../sweep/datasets.js';
 
 export interface DataFlags {
   data: string;
   noise?: number;
   seed: number;
+  label?: string;
+  attr?: string;
+  split?: string;
 }
 
 export async function resolveDataset(flags: DataFlags): Promise<Dataset> {
-  if (flags.data in builtinDatasets) {
+  if (Object.prototype.hasOwnProperty.call(builtinDatasets, flags.data)) {
     const options: Record<string, number> = { seed: flags.seed };
     if (flags.noise !== undefined) options.noise = flags.noise;
     return loadBuiltin(flags.data, options);
   }
-  throw new UsageError(`unknown dataset "${flags.data}"; built-in datasets: ${Object.keys(builtinDatasets).join(', ')}`);
+  if (flags.noise !== undefined) throw new UsageError('--noise applies to the built-in fig1 data only');
+  const specs = parseDataArg(flags.data, flags);
+  if (specs.length !== 1) throw new UsageError('mat train takes one dataset');
+  return loadSpec(specs[0]);
 }
 
 /** An error in what the user asked for: the CLI prints it and exits with code 2. */

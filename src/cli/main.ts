@@ -52,7 +52,10 @@ program
 program
   .command('train')
   .description('train one algorithm on one dataset and seed; print accuracy per group')
-  .requiredOption('--data <name>', 'built-in dataset: fig1, cmnist, embeddings')
+  .requiredOption('--data <name or file>', 'built-in dataset (fig1, cmnist, embeddings) or a .npz/.csv/.parquet file')
+  .option('--label <column>', 'label column or array of a data file')
+  .option('--attr <column>', 'attribute (spurious feature) column or array of a data file')
+  .option('--split <column>', 'split column (train/val/test) of a data file')
   .option('--noise <sigma>', 'noise level σ of the Figure 1 data', nonNegative('noise'))
   .addOption(new Option('--algorithm <name>', 'algorithm').choices(ALGORITHMS.map((a) => a.name)).default('erm'))
   .option('--seed <n>', 'random seed', integer('seed'), 0)
@@ -115,6 +118,6 @@ export async function main(argv: string[]): Promise<void> {
     const e = err as Error;
     process.stderr.write(`mat: ${e.message}\n`);
     if (process.env.MAT_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = err instanceof UsageError || e.name === 'DataError' ? 2 : 1;
+    process.exitCode = err instanceof UsageError || e.name === 'DataError' || e.name === 'SweepUsageError' ? 2 : 1;
   }
 }

@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
+import { builtinDatasets } from '../data/builtin.js';
 import type { Evaluation } from '../eval/metrics.js';
 import { markdownTable } from '../report/table.js';
 import { runMethod } from '../train/experiment.js';
@@ -12,6 +13,9 @@ import type { HParamValue } from '../algorithms/registry.js';
 
 export interface TrainFlags {
   data: string;
+  label?: string;
+  attr?: string;
+  split?: string;
   noise?: number;
   algorithm: string;
   seed: number;
@@ -79,10 +83,15 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   if (flags.out) console.log(`\nsaved config.json, results.jsonl and model.onnx in ${flags.out}`);
 }
 
-/** Average, worst-group, and (when attribute values match classes) majority/minority accuracy. */
+/**
+ * Average, worst-group, and majority/minority accuracy where the attribute's values name the
+ * class they point to (the built-in datasets: majority means a = y). For other data the groups
+ * are listed one by one instead.
+ */
 export function splitSummary(ds: Dataset, ev: Evaluation) {
   const out: { average: number; worstGroup: number; majority?: number; minority?: number } = { average: ev.avgAcc, worstGroup: ev.worstGroupAcc };
-  if (ds.numAttributes === ds.numClasses) {
+  const aligned = Object.prototype.hasOwnProperty.call(builtinDatasets, ds.name);
+  if (aligned && ds.numAttributes === ds.numClasses) {
     let majCorrect = 0, majCount = 0, minCorrect = 0, minCount = 0;
     ev.groupCounts.forEach((count, g) => {
       const acc = ev.groupAcc[g];
