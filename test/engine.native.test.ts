@@ -1,0 +1,20 @@
+// The optional native kernels: built in CI (a silent build failure would only show as slowness),
+// and the row gather matches the plain TypeScript copy.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gatherRows, nativeKernels } from '../src/engine/native.js';
+
+test('the native kernels are built where CI runs', { skip: !process.env.CI && 'only checked under CI' }, () => {
+  assert.ok(nativeKernels(), 'native/kernels.cc did not build: see the node-gyp output of npm ci');
+});
+
+test('gatherRows copies the asked rows in order, and rejects rows out of range', { skip: !nativeKernels() && 'native kernels not built' }, () => {
+  const d = 3;
+  const src = Float32Array.from({ length: 5 * d }, (_, i) => i);
+  const rows = Int32Array.from([4, 0, 4, 2]);
+  const dst = new Float32Array(rows.length * d);
+  gatherRows(src, d, rows, dst);
+  assert.deepEqual(Array.from(dst), [12, 13, 14, 0, 1, 2, 12, 13, 14, 6, 7, 8]);
+  assert.throws(() => gatherRows(src, d, Int32Array.from([5]), new Float32Array(d)), /out of range/);
+  assert.throws(() => gatherRows(src, d, Int32Array.from([0, 1]), new Float32Array(d)), /too small/);
+});
