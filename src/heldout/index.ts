@@ -7,7 +7,7 @@ import { runXrm, type XrmSettings } from './xrm.js';
 export type HeldOutSettings = ({ source?: 'xrm' } & XrmSettings) | ({ source: 'kfold' } & KFoldSettings);
 
 /** Held-out logits for every training example, by XRM twins (default) or K-fold cross-fitting. */
-export function heldOut(ds: Dataset, settings: HeldOutSettings): Promise<HeldOutResult> {
+export async function heldOut(ds: Dataset, settings: HeldOutSettings): Promise<HeldOutResult> {
   if (settings.source === 'kfold') return runKFold(ds, settings);
   if (settings.source !== undefined && settings.source !== 'xrm') {
     throw new Error(`held-out source must be 'xrm' or 'kfold', got '${(settings as { source: string }).source}'`);
