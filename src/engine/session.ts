@@ -27,7 +27,11 @@ export async function createSession(modelBytes: Uint8Array, opts: SessionOptions
     executionMode: 'sequential',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    ...(process.env.MAT_SPIN === '0' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+    // Each session has its own intra-op thread pool. Spinning workers of one pool (the training
+    // step) steal the cores of another (the predictor between steps): measured on a ColorMNIST
+    // run, no spinning took training from 2.2–2.5 s to 1.5–1.7 s and evaluation from 1.0 s to 0.56 s.
+    // MAT_SPIN=1 turns spinning back on.
+    extra: { session: { intra_op: { allow_spinning: process.env.MAT_SPIN === '1' ? '1' : '0' } } },
   });
 }
 
