@@ -15,6 +15,8 @@ export interface PredictorSpec {
 
 export class Predictor {
   private readonly feeds: Record<string, ort.Tensor> = {};
+  /** Ordinary memory that chunks of shared x are copied into (ONNX Runtime rejects SharedArrayBuffers). */
+  private staging?: Float32Array;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -41,8 +43,9 @@ export class Predictor {
   }
 
   /**
-   * Outputs for n rows of x, streamed in chunks of views over x (no copy of the input).
-   * Memory beyond x is the n × K result plus one chunk's intermediates.
+   * Outputs for n rows of x, streamed in chunks of views over x (no copy of the input). When x lives
+   * in a SharedArrayBuffer each chunk is copied into one reusable buffer instead.
+   * Memory beyond x is the n × K result plus one chunk's intermediates (and that buffer).
    */
   async run(x: Float32Array, n: number, opts: { chunk?: number; out?: Float32Array } = {}): Promise<Float32Array> {
     const d = this.inputDim;
@@ -54,9 +57,17 @@ export class Predictor {
     if (out.length !== n * k) throw new Error(`predict: out has ${out.length} values, expected ${n * k}`);
     const params = this.paramSource();
     this.spec.params.forEach((p, i) => { this.feeds[p.name] = params[i]; });
+    const shared = typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer;
+    if (shared && (!this.staging || this.staging.length < Math.min(chunk, n) * d)) this.staging = new Float32Array(Math.min(chunk, n) * d);
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);
-      this.feeds[this.spec.x.name] = tensor('float32', x.subarray(start * d, (start + rows) * d), [rows, d]);
+      let xs = x.subarray(start * d, (start + rows) * d);
+      if (shared) {
+        const copy = this.staging!.subarray(0, rows * d);
+        copy.set(xs);
+        xs = copy;
+      }
+      this.feeds[this.spec.x.name] = tensor('float32', xs, [rows, d]);
       bindDimInputs(this.session.inputNames, [this.spec.x], this.feeds);
       const target = tensor('float32', out.subarray(start * k, (start + rows) * k), [rows, k]);
       await this.session.run(this.feeds, { output: target });

@@ -1,9 +1,9 @@
-// The datasets of a sweep: built-in names or data files, described by a small JSON-able spec that
-// workers load from (each worker loads each dataset it needs once; nothing large crosses threads).
+// The datasets of a sweep: built-in names or data files, described by a small JSON-able spec. Each
+// is loaded once (loader.ts) into SharedArrayBuffers (shareDataset) that every worker reads.
 import fs from 'node:fs';
 import path from 'node:path';
 import { builtinDatasets, loadBuiltin } from '../data/builtin.js';
-import type { Dataset } from '../data/dataset.js';
+import type { Dataset, Split } from '../data/dataset.js';
 import { loadDatasetFile } from '../data/files/load.js';
 import { linearHeadPreset, presetFor, type Preset } from '../train/presets.js';
 import { SweepUsageError } from './errors.js';
@@ -61,4 +61,31 @@ export function presetForSpec(spec: DatasetSpec, ds: Dataset): Preset {
 
 export function familyOf(spec: DatasetSpec): ModelFamily {
   return spec.kind === 'builtin' && spec.name === 'cmnist' ? 'mlp' : 'linear';
+}
+
+/** A copy of `arr` in a SharedArrayBuffer (structured clone hands it to workers without copying). */
+export function toShared<T extends Float32Array | Int32Array>(arr: T): T {
+  const Ctor = arr.constructor as { new (buffer: SharedArrayBuffer): T };
+  const out = new Ctor(new SharedArrayBuffer(arr.byteLength));
+  out.set(arr);
+  return out;
+}
+
+/**
+ * The dataset with every split array moved into shared memory (arrays already there are kept).
+ * Consumes `ds`: each original is dropped from it once copied, so that it can be freed early (unless
+ * it is a view of a buffer that other arrays still use, as file loaders' splits can be).
+ */
+export function shareDataset(ds: Dataset): Dataset {
+  const share = (split: Split): Split => {
+    const out: Split = { ...split };
+    for (const key of ['x', 'y', 'a', 'ids'] as const) {
+      const arr = split[key];
+      if (!arr) continue;
+      (out as Record<typeof key, unknown>)[key] = arr.buffer instanceof SharedArrayBuffer ? arr : toShared(arr);
+      delete (split as Partial<Split>)[key];
+    }
+    return out;
+  };
+  return { ...ds, train: share(ds.train), val: share(ds.val), test: share(ds.test) };
 }

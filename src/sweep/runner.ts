@@ -8,22 +8,24 @@
 // other seeds' XRM runs still train.
 //
 // Workers are worker_threads (a kill -9 of the sweep ends them too), sized to os.availableParallelism()
-// with ONNX Runtime threads split between them: threads = max(1, floor(cores / workers)). Each worker
-// loads each dataset once and keeps it for all its runs; the coordinator loads none. Memory is thus
-// (workers × dataset) + models: see worker.ts for why the arrays are not shared between workers.
+// with ONNX Runtime threads split between them: threads = max(1, floor(cores / workers)). The
+// coordinator loads each dataset once into SharedArrayBuffers that every worker reads: memory is one
+// copy of the data + per-worker models and buffers, not workers × dataset.
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { getAlgorithm } from '../algorithms/registry.js';
-import { parseDataArg, type FileFlags } from './datasets.js';
+import type { Dataset } from '../data/dataset.js';
+import { parseDataArg, type DatasetSpec, type FileFlags } from './datasets.js';
+import type { FromLoader } from './loader.js';
 import { SweepUsageError } from './errors.js';
-import type { RunTask } from './execute.js';
+import { planRun, type RunTask } from './execute.js';
 import { selectXrmRun } from './selection.js';
 import {
   INDEX_FILE, acquireLock, removeTempFiles, checkSweepFolder, readDone, runDir, runId, writeFileAtomic, writeSweepConfig,
   type DoneRecord, type RunKey, type SweepConfig,
 } from './store.js';
-import type { DatasetMeta, FromWorker, ToWorker } from './worker.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
 export interface SweepOptions extends FileFlags {
   /** Built-in names or data files, comma-separated. */
@@ -160,8 +162,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   }
 
   const pool: PoolWorker[] = [];
+  let shared: WorkerInit | undefined;
   const spawn = () => {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { datasets: config.datasets } });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: shared });
     const entry: PoolWorker = { worker, alive: true };
     pool.push(entry);
     return entry;
@@ -169,28 +172,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   let release: (() => void) | undefined;
   const progress = opts.progress ?? SILENT;
   try {
-    // The first worker loads the data and reports its shape: bad data fails here, before anything is written.
-    const first = spawn();
-    let onMessage: (msg: FromWorker) => void = () => {};
-    let onError: (err: Error) => void = () => {};
-    let onExit: (code: number) => void = () => {};
-    const metas = await new Promise<DatasetMeta[]>((resolve, reject) => {
-      onMessage = (msg: FromWorker) => {
-        if (msg.type === 'meta') resolve(msg.metas);
-        else if (msg.type === 'failed') reject(msg.usage ? new SweepUsageError(msg.message) : new Error(msg.message));
-      };
-      onError = reject;
-      onExit = (code) => reject(new Error(`the sweep worker exited (code ${code}) before loading the data`));
-      first.worker.on('message', onMessage);
-      first.worker.on('error', onError);
-      first.worker.on('exit', onExit);
-      first.worker.postMessage({ type: 'meta', steps: config.steps } satisfies ToWorker);
-    }).finally(() => {
-      // Only our listeners: removeAllListeners would also drop the ones Node uses to deliver messages.
-      first.worker.off('message', onMessage);
-      first.worker.off('error', onError);
-      first.worker.off('exit', onExit);
-    });
+    // Load (and check) the data here, once: bad data fails before anything is written.
+    shared = { datasets: await loadShared(config.datasets) };
+    const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps));
     for (const name of config.algorithms) {
       if (name === 'xrm' || !getAlgorithm(name).needsTrainAttributes) continue;
       const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
@@ -366,4 +350,36 @@ function writeIndex(root: string, runs: readonly PlannedRun[]): void {
     return JSON.stringify(line);
   });
   writeFileAtomic(path.join(root, INDEX_FILE), lines.join('\n') + '\n');
+}
+
+interface DatasetMeta {
+  key: string;
+  hasTrainAttribute: boolean;
+  /** Steps of the final model and of the XRM twins for combination 0 (after --steps). */
+  trainSteps: number;
+  xrmSteps: number;
+}
+
+/** Each dataset loaded once (in a loader thread), its arrays in shared memory; data errors are usage errors (exit 2). */
+async function loadShared(specs: readonly DatasetSpec[]): Promise<WorkerInit['datasets']> {
+  const out: WorkerInit['datasets'] = [];
+  for (const spec of specs) {
+    const loader = new Worker(new URL('./loader.js', import.meta.url), { workerData: { spec } });
+    let reply: FromLoader | undefined;
+    loader.once('message', (msg: FromLoader) => { reply = msg; });
+    // Wait for the exit, not just the reply, so that the loader's garbage is gone before training starts.
+    const code = await new Promise<number>((resolve, reject) => {
+      loader.once('error', reject);
+      loader.once('exit', resolve);
+    });
+    if (!reply) throw new Error(`the dataset loader exited (code ${code}) before loading ${spec.key}`);
+    if (!reply.ok) throw reply.name === 'DataError' || reply.name === 'SweepUsageError' ? new SweepUsageError(reply.message) : new Error(reply.message);
+    out.push({ spec, ds: reply.ds });
+  }
+  return out;
+}
+
+function describeDataset(spec: DatasetSpec, ds: Dataset, steps: number | undefined): DatasetMeta {
+  const plan = planRun(spec, ds, { algorithm: 'erm', combo: 0, steps });
+  return { key: spec.key, hasTrainAttribute: !!ds.train.a, trainSteps: plan.train.steps, xrmSteps: plan.xrm.steps };
 }

@@ -1,0 +1,19 @@
+// Loads one dataset of a sweep in a short-lived thread and posts it back with its arrays in
+// SharedArrayBuffers. Loading leaves garbage as large as the data (file bytes, the unshared arrays);
+// the idle coordinator would seldom collect it, but a thread's exit frees all of it at once.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadSpec, shareDataset, type DatasetSpec } from './datasets.js';
+
+export type FromLoader =
+  | { ok: true; ds: import('../data/dataset.js').Dataset }
+  | { ok: false; name: string; message: string };
+
+const { spec } = workerData as { spec: DatasetSpec };
+let reply: FromLoader;
+try {
+  reply = { ok: true, ds: shareDataset(await loadSpec(spec)) };
+} catch (err) {
+  const e = err as Error;
+  reply = { ok: false, name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+}
+parentPort!.postMessage(reply);
