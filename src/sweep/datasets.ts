@@ -49,9 +49,9 @@ export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[]
   return specs;
 }
 
-export async function loadSpec(spec: DatasetSpec): Promise<Dataset> {
+export async function loadSpec(spec: DatasetSpec, opts: { shared?: boolean } = {}): Promise<Dataset> {
   if (spec.kind === 'builtin') return loadBuiltin(spec.name);
-  return loadDatasetFile(spec.path, { label: spec.label ?? 'y', attr: spec.attr, split: spec.split, name: spec.key });
+  return loadDatasetFile(spec.path, { label: spec.label ?? 'y', attr: spec.attr, split: spec.split, name: spec.key, shared: opts.shared });
 }
 
 /** Training settings for the dataset: the built-in presets; a linear head for files. */

@@ -11,7 +11,8 @@ export type FromLoader =
 const { spec } = workerData as { spec: DatasetSpec };
 let reply: FromLoader;
 try {
-  reply = { ok: true, ds: shareDataset(await loadSpec(spec)) };
+  // NPZ arrays are read straight into shared memory; shareDataset copies only what is not yet shared.
+  reply = { ok: true, ds: shareDataset(await loadSpec(spec, { shared: true })) };
 } catch (err) {
   const e = err as Error;
   reply = { ok: false, name: e?.name ?? 'Error', message: e?.message ?? String(err) };

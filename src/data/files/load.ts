@@ -42,6 +42,8 @@ export interface LoadOptions {
   features?: string[];
   /** Dataset name (default: the file name without its extension). */
   name?: string;
+  /** Read NPZ arrays into SharedArrayBuffers (for sharing between worker threads without a copy). */
+  shared?: boolean;
 }
 
 /** Load a dataset from a .npz, .csv, .tsv, .parquet or .pq file. Throws DataError for malformed input. */
@@ -209,7 +211,7 @@ function featuresOf(file: string, name: string, arr: NpyArray): { x: Float32Arra
 }
 
 function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dataset {
-  const arrays = readNpz(file);
+  const arrays = readNpz(file, { shared: opts.shared });
   const names = Object.keys(arrays);
   const listed = names.length ? names.join(', ') : '(none)';
   const xPick = pick(arrays, [opts.features?.[0], ...X_NAMES]);

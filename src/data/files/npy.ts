@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { DataError } from './errors.js';
+import { readZipMembers } from './zipEntries.js';
 
 export type NpyDType =
   | 'float16' | 'float32' | 'float64'
@@ -253,8 +254,15 @@ export function parseNpz(bytes: Uint8Array, source = '<buffer>'): Record<string,
   return out;
 }
 
-export function readNpz(path: string): Record<string, NpyArray> {
-  return parseNpz(readFileBytes(path), path);
+/**
+ * Read a .npz file member by member: each array is read from disk straight into a buffer of its
+ * own (SharedArrayBuffers with `shared`, so that worker threads can use them without a copy).
+ */
+export function readNpz(path: string, opts: { shared?: boolean } = {}): Record<string, NpyArray> {
+  const members = readZipMembers(path, (name) => name.endsWith('.npy'), opts.shared);
+  const out: Record<string, NpyArray> = {};
+  for (const [name, data] of Object.entries(members)) out[name.slice(0, -4)] = parseNpy(data, `${path}[${name}]`);
+  return out;
 }
 
 // ---------- writing ----------
