@@ -46,6 +46,8 @@ export interface TrainState {
   step: number;
   params: Float32Array[];
   optimizerState: Float32Array[];
+  /** State the training loop keeps beside the step (GroupDRO's group weights). */
+  loopState?: Float32Array[];
 }
 
 const SEP = '__';

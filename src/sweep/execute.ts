@@ -17,11 +17,10 @@ import {
 
 /**
  * Algorithms whose whole training state is the TrainState the loop checkpoints (parameters, optimizer
- * state, step), so that a resumed run ends exactly where an uninterrupted one would. GroupDRO keeps
- * its group weights q inside the loop and JTT has a first stage: those restart from step 0 when
- * interrupted (they never resume from a state that would change their results).
+ * state, step, and GroupDRO's group weights), so that a resumed run ends exactly where an
+ * uninterrupted one would. JTT has a first stage: it restarts from step 0 when interrupted.
  */
-export const RESUMABLE = new Set(['erm', 'mat', 'rwg', 'subg', 'la']);
+export const RESUMABLE = new Set(['erm', 'mat', 'rwg', 'subg', 'la', 'groupdro', 'xrm+groupdro']);
 
 export interface RunTask extends RunKey {
   /** Absolute path of the run folder. */

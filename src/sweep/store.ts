@@ -245,6 +245,8 @@ interface CheckpointMeta {
   bin: string;
   params: number[];
   optimizerState: number[];
+  /** Lengths of the loop's own state arrays (GroupDRO's weights), stored after the optimizer state. */
+  loopState?: number[];
   curve: CurvePoint[];
   /** config.json's hyperparameters and held-out source when it was written: a changed run starts over. */
   fingerprint: string;
@@ -257,7 +259,7 @@ export interface Checkpoint {
 
 /** Save parameters, optimizer state, step and curve: the binary first, then the JSON that names it. */
 export function saveCheckpoint(dir: string, state: TrainState, curve: readonly CurvePoint[], fingerprint: string): void {
-  const arrays = [...state.params, ...state.optimizerState];
+  const arrays = [...state.params, ...state.optimizerState, ...(state.loopState ?? [])];
   const total = arrays.reduce((s, a) => s + a.length, 0);
   const flat = new Float32Array(total);
   let offset = 0;
@@ -272,6 +274,7 @@ export function saveCheckpoint(dir: string, state: TrainState, curve: readonly C
     bin,
     params: state.params.map((p) => p.length),
     optimizerState: state.optimizerState.map((p) => p.length),
+    loopState: state.loopState?.map((p) => p.length),
     curve: [...curve],
     fingerprint,
   };
@@ -290,7 +293,7 @@ export function loadCheckpoint(dir: string, fingerprint: string): Checkpoint | u
     if (meta.fingerprint !== fingerprint) return undefined;
     const bytes = fs.readFileSync(path.join(dir, meta.bin));
     const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const expected = [...meta.params, ...meta.optimizerState].reduce((s, n) => s + n, 0);
+    const expected = [...meta.params, ...meta.optimizerState, ...(meta.loopState ?? [])].reduce((s, n) => s + n, 0);
     if (flat.length !== expected) return undefined;
     let offset = 0;
     const take = (n: number) => {
@@ -300,7 +303,8 @@ export function loadCheckpoint(dir: string, fingerprint: string): Checkpoint | u
     };
     const params = meta.params.map(take);
     const optimizerState = meta.optimizerState.map(take);
-    return { state: { step: meta.step, params, optimizerState }, curve: meta.curve };
+    const loopState = meta.loopState?.map(take);
+    return { state: { step: meta.step, params, optimizerState, loopState }, curve: meta.curve };
   } catch {
     return undefined;
   }

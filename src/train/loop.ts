@@ -121,6 +121,11 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   // GroupDRO's group weights q live here and are updated by the step graph.
   const droWeights = dro ? tensor('float32', new Float32Array(dro.numGroups).fill(1 / dro.numGroups), [dro.numGroups]) : undefined;
   if (dro) fetch.push('groupWeightsNext');
+  const droResume = settings.resume?.loopState?.[0];
+  if (dro && droResume) {
+    if (droResume.length !== dro.numGroups) throw new Error(`resume: GroupDRO weights have ${droResume.length} values, expected ${dro.numGroups}`);
+    (droWeights!.data as Float32Array).set(droResume);
+  }
   const evaluator = new Evaluator(ds, classifier, settings);
   const curve: CurvePoint[] = [];
 
@@ -164,7 +169,9 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       settings.onEval?.(point);
     }
     if (settings.onCheckpoint && settings.checkpointEvery && t % settings.checkpointEvery === 0 && t < settings.steps) {
-      await settings.onCheckpoint(step.saveState(), curve);
+      const state = step.saveState();
+      if (dro) state.loopState = [Float32Array.from(droWeights!.data as Float32Array)];
+      await settings.onCheckpoint(state, curve);
     }
   }
   if (curve.length === 0 || curve[curve.length - 1].step !== step.steps) curve.push(await evaluator.run(step.steps, lastLoss));
