@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkloadResult } from './workloads.js';
+import { nativeKernels } from '../src/engine/native.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -23,6 +24,7 @@ function torchAvailable(): boolean {
   return spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
+console.log(`# optimizer updates: ${nativeKernels() ? 'fused native kernels (native/kernels.cc)' : 'inside the ONNX graph (native kernels not built)'}`);
 const ours: Record<string, WorkloadResult> = {};
 for (const id of only) {
   const out = execFileSync(process.execPath, [join(here, 'one.js'), id, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
