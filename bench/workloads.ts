@@ -1,7 +1,7 @@
 // The engine workloads W1–W6 of shared/bench/torch_reference.py, with the same shapes, step counts
 // and optimizers, run on our engine. Data are random (values do not matter for timing).
 import { tensor } from '../src/engine/session.js';
-import { gatherRows } from '../src/engine/native.js';
+import { gatherRows, gatherRowsAsync } from '../src/engine/native.js';
 import { compileClassifier, compilePredictor } from '../src/nn/classifier.js';
 import { mlp } from '../src/nn/models.js';
 import type { OptimizerConfig } from '../src/nn/optimizers.js';
@@ -70,22 +70,24 @@ async function trainWorkload(name: string, n: number, dims: number[], batch: num
   const perm = rng.permutation(n);
   const fill = (s: number) => {
     const set = sets[s % 2];
+    let ready = Promise.resolve();
     if (!full) {
       // Same slicing as the reference: a window of a fixed permutation.
       const st = (s * batch) % (n - batch);
       const rows = perm.subarray(st, st + batch);
-      gatherRows(x, d, rows, set.xb);
+      ready = gatherRowsAsync(x, d, rows, set.xb);
       gatherRows(shift, k, rows, set.sb);
       for (let r = 0; r < batch; r++) set.yb[r] = y[rows[r]];
     }
-    return set.feeds;
+    return { feeds: set.feeds, ready };
   };
   const run = async () => {
     const t0 = performance.now();
-    let feeds = fill(0);
+    let next = fill(0);
     for (let s = 0; s < steps; s++) {
-      const pending = c.step.run(feeds, { lr });
-      if (s + 1 < steps) feeds = fill(s + 1);
+      await next.ready;
+      const pending = c.step.run(next.feeds, { lr });
+      if (s + 1 < steps) next = fill(s + 1);
       await pending;
     }
     return (performance.now() - t0) / 1000;
@@ -108,21 +110,33 @@ async function twinsWorkload(name: string, n: number, d: number, k: number, batc
     initialParams: [model.init(rng), model.init(rng)],
     threads,
   });
-  const xb = new Float32Array(batch * d);
-  const yb = new Int32Array(batch);
-  const ab = new Float32Array(batch);
-  const rows = new Int32Array(batch);
-  const feeds = { x: tensor('float32', xb, [batch, d]), y: tensor('int32', yb, [batch]), assign: tensor('float32', ab, [batch]) };
+  // As src/heldout/xrm.ts: the next batch's features are copied during the current step; its
+  // labels are read after the current step's flips.
+  const sets = [0, 1].map(() => {
+    const xb = new Float32Array(batch * d);
+    const yb = new Int32Array(batch);
+    const ab = new Float32Array(batch);
+    const rows = new Int32Array(batch);
+    return { xb, yb, ab, rows, feeds: { x: tensor('float32', xb, [batch, d]), y: tensor('int32', yb, [batch]), assign: tensor('float32', ab, [batch]) } };
+  });
+  const prepare = (s: number) => {
+    const set = sets[s % 2];
+    for (let r = 0; r < batch; r++) set.rows[r] = rng.int(n);
+    return { set, ready: gatherRowsAsync(x, d, set.rows, set.xb) };
+  };
   const run = async () => {
     const t0 = performance.now();
+    let next = prepare(0);
     for (let s = 0; s < steps; s++) {
-      for (let r = 0; r < batch; r++) rows[r] = rng.int(n);
-      gatherRows(x, d, rows, xb);
+      const { set, ready } = next;
+      await ready;
       for (let r = 0; r < batch; r++) {
-        yb[r] = yDyn[rows[r]];
-        ab[r] = assign[rows[r]];
+        set.yb[r] = yDyn[set.rows[r]];
+        set.ab[r] = assign[set.rows[r]];
       }
-      const out = await twins.step.run(feeds, { lr: 1e-3, fetch: ['heldOutLogits'] });
+      const pending = twins.step.run(set.feeds, { lr: 1e-3, fetch: ['heldOutLogits'] });
+      if (s + 1 < steps) next = prepare(s + 1);
+      const out = await pending;
       const ho = out.outputs.heldOutLogits.data as Float32Array;
       for (let r = 0; r < batch; r++) {
         // Flip with probability (p − 1/K)·K/(K−1) to the held-out argmax.
@@ -132,7 +146,7 @@ async function twinsWorkload(name: string, n: number, d: number, k: number, batc
         let s2 = 0;
         for (let c = 0; c < k; c++) s2 += Math.exp(ho[r * k + c] - m);
         const p = 1 / s2;
-        if (rng.uniform() < ((p - 1 / k) * k) / (k - 1)) yDyn[rows[r]] = best;
+        if (rng.uniform() < ((p - 1 / k) * k) / (k - 1)) yDyn[set.rows[r]] = best;
       }
     }
     return (performance.now() - t0) / 1000;

@@ -171,6 +171,90 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gatherRowsAsync(src, dim, rows, dst) → Promise: the same copy on a libuv worker thread, so that
+// the next batch is gathered while ONNX Runtime runs the current step on the main thread.
+struct GatherJob {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref refs[3] = {nullptr, nullptr, nullptr};
+  const float* src = nullptr;
+  size_t src_rows = 0;
+  size_t dim = 0;
+  const int32_t* rows = nullptr;
+  size_t count = 0;
+  float* dst = nullptr;
+  bool bad_row = false;
+};
+
+void GatherExecute(napi_env, void* data) {
+  auto* job = static_cast<GatherJob*>(data);
+  for (size_t r = 0; r < job->count; r++) {
+    const int32_t i = job->rows[r];
+    if (i < 0 || static_cast<size_t>(i) >= job->src_rows) {
+      job->bad_row = true;
+      return;
+    }
+    std::memcpy(job->dst + r * job->dim, job->src + static_cast<size_t>(i) * job->dim, job->dim * sizeof(float));
+  }
+}
+
+void GatherComplete(napi_env env, napi_status, void* data) {
+  auto* job = static_cast<GatherJob*>(data);
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  if (job->bad_row) {
+    napi_value msg, err;
+    napi_create_string_utf8(env, "gatherRows: row index out of range", NAPI_AUTO_LENGTH, &msg);
+    napi_create_range_error(env, nullptr, msg, &err);
+    napi_reject_deferred(env, job->deferred, err);
+  } else {
+    napi_resolve_deferred(env, job->deferred, undefined);
+  }
+  for (napi_ref ref : job->refs) napi_delete_reference(env, ref);
+  napi_delete_async_work(env, job->work);
+  delete job;
+}
+
+napi_value GatherRowsAsync(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Floats src, dst;
+  if (!GetFloats(env, argv[0], &src) || !GetFloats(env, argv[3], &dst)) return nullptr;
+  const size_t d = static_cast<size_t>(GetNumber(env, argv[1]));
+  napi_typedarray_type t;
+  size_t count;
+  void* rows;
+  napi_value buffer;
+  size_t offset;
+  napi_get_typedarray_info(env, argv[2], &t, &count, &rows, &buffer, &offset);
+  if (t != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, "gatherRowsAsync: rows must be an Int32Array");
+    return nullptr;
+  }
+  if (dst.length < count * d) {
+    napi_throw_range_error(env, nullptr, "gatherRowsAsync: destination too small");
+    return nullptr;
+  }
+  auto* job = new GatherJob();
+  job->src = src.data;
+  job->src_rows = d ? src.length / d : 0;
+  job->dim = d;
+  job->rows = static_cast<const int32_t*>(rows);
+  job->count = count;
+  job->dst = dst.data;
+  // Keep the three arrays alive until the copy is done.
+  napi_create_reference(env, argv[0], 1, &job->refs[0]);
+  napi_create_reference(env, argv[2], 1, &job->refs[1]);
+  napi_create_reference(env, argv[3], 1, &job->refs[2]);
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "gatherRowsAsync", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, nullptr, name, GatherExecute, GatherComplete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -188,5 +272,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "adam", fn);
   napi_create_function(env, "gatherRows", NAPI_AUTO_LENGTH, GatherRows, nullptr, &fn);
   napi_set_named_property(env, exports, "gatherRows", fn);
+  napi_create_function(env, "gatherRowsAsync", NAPI_AUTO_LENGTH, GatherRowsAsync, nullptr, &fn);
+  napi_set_named_property(env, exports, "gatherRowsAsync", fn);
   return exports;
 }

@@ -11,6 +11,7 @@ export interface NativeKernels {
   sgd(p: Float32Array, g: Float32Array, buf: Float32Array | null, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, l2: number, stepScale: number, epsScaled: number, decayFactor: number): void;
   gatherRows(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): void;
+  gatherRowsAsync(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): Promise<void>;
 }
 
 /** dst[r] = src[rows[r]] for rows of `dim` floats: the batch copy of every training step. */
@@ -21,6 +22,18 @@ export function gatherRows(src: Float32Array, dim: number, rows: Int32Array, dst
     return;
   }
   for (let r = 0; r < rows.length; r++) dst.set(src.subarray(rows[r] * dim, (rows[r] + 1) * dim), r * dim);
+}
+
+/**
+ * The same copy on a worker thread (with the native kernels; synchronous otherwise). ONNX Runtime's
+ * run blocks the main thread, so a gather started before a step proceeds during it. `rows` and
+ * `dst` must not change until the promise settles.
+ */
+export function gatherRowsAsync(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): Promise<void> {
+  const k = nativeKernels();
+  if (k) return k.gatherRowsAsync(src, dim, rows, dst);
+  gatherRows(src, dim, rows, dst);
+  return Promise.resolve();
 }
 
 let cached: NativeKernels | null | undefined;

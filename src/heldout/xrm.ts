@@ -1,7 +1,7 @@
 // XRM twins (design.md 2.1): held-out logits for every training example, by label flipping.
 import type { Dataset } from '../data/dataset.js';
 import { tensor, type ort } from '../engine/session.js';
-import { gatherRows } from '../engine/native.js';
+import { gatherRowsAsync } from '../engine/native.js';
 import { predictionsFromLogits } from '../eval/metrics.js';
 import type { Model } from '../nn/models.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
@@ -46,12 +46,12 @@ export async function runXrm(ds: Dataset, s: XrmSettings): Promise<HeldOutResult
     const dynamicLabels = Int32Array.from(y);
     const sampler = full ? fullBatchSampler(n) : epochSampler(n, s.batchSize as number, Rng.derive(s.seed, 'xrm-batches'));
     const flipRng = Rng.derive(s.seed, 'xrm-flips');
-    const feeds = new Map<number, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; a: Float32Array }>();
-    let flipped = 0;
-    for (let t = 1; t <= s.steps; t++) {
-      const rows = sampler.next();
-      const b = rows.length;
-      let buf = feeds.get(b);
+    // Two buffer sets per batch size: the next batch's features are copied on a worker thread
+    // while the current step runs; its labels are filled just before it runs, after the flips.
+    const buffers = new Map<string, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; a: Float32Array }>();
+    const bufferFor = (b: number, slot: number) => {
+      const key = `${b}/${slot}`;
+      let buf = buffers.get(key);
       if (!buf) {
         const xb = new Float32Array(full ? 0 : b * d);
         const yb = new Int32Array(b);
@@ -62,15 +62,32 @@ export async function runXrm(ds: Dataset, s: XrmSettings): Promise<HeldOutResult
           f.assign = tensor('float32', ab, [b]);
         }
         buf = { feeds: f, x: xb, y: yb, a: ab };
-        feeds.set(b, buf);
+        buffers.set(key, buf);
       }
-      if (!full) gatherRows(x, d, rows, buf.x);
-      for (let r = 0; r < b; r++) {
+      return buf;
+    };
+    const prepare = (slot: number) => {
+      const rows = Int32Array.from(sampler.next());
+      const buf = bufferFor(rows.length, slot);
+      return { rows, buf, ready: full ? Promise.resolve() : gatherRowsAsync(x, d, rows, buf.x) };
+    };
+    let flipped = 0;
+    let slot = 0;
+    let next = prepare(slot);
+    for (let t = 1; t <= s.steps; t++) {
+      const { rows, buf, ready } = next;
+      await ready;
+      for (let r = 0; r < rows.length; r++) {
         const i = rows[r];
         buf.y[r] = dynamicLabels[i];
         if (!full) buf.a[r] = assign[i];
       }
-      const out = await twins.step.run(buf.feeds, { lr: s.lr, fetch: ['heldOutLogits'] });
+      const pending = twins.step.run(buf.feeds, { lr: s.lr, fetch: ['heldOutLogits'] });
+      if (t < s.steps) {
+        slot = 1 - slot;
+        next = prepare(slot);
+      }
+      const out = await pending;
       if (!Number.isFinite(out.loss)) throw new Error(`XRM diverged: the loss is ${out.loss} at step ${t} (learning rate ${s.lr})`);
       flipped += flipLabels(out.outputs.heldOutLogits.data as Float32Array, rows, dynamicLabels, y, k, flipRng);
       s.onStep?.(t, flipped / n);

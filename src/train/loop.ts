@@ -2,7 +2,7 @@
 import { groupsOf, numGroups, validateDataset, type Dataset, type Split } from '../data/dataset.js';
 import type { Predictor } from '../engine/predictor.js';
 import { tensor, type ort } from '../engine/session.js';
-import { gatherRows } from '../engine/native.js';
+import { gatherRows, gatherRowsAsync } from '../engine/native.js';
 import type { TrainState } from '../engine/trainStep.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
 import type { EvalRecord } from '../eval/selection.js';
@@ -133,26 +133,27 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   for (let s = 0; s < step.steps; s++) sampler.next();
   let lastLoss = NaN;
   if (step.steps === 0 && settings.evalEvery > 0) curve.push(await evaluator.run(0, NaN));
-  // The next batch is copied while ONNX Runtime runs the current step (session.run works off the
-  // main thread), into the other of two buffer sets. The sampler's order is unchanged.
+  // The next batch is copied on a worker thread while ONNX Runtime runs the current step (which
+  // blocks the main thread), into the other of two buffer sets. The sampler's order is unchanged.
   let slot = 0;
   const prepare = (rows: Int32Array, into: number) => {
-    const feeds = feeder.fill(rows, into);
+    const batch = feeder.fill(rows, into);
     if (dro) {
-      feeds.groupWeights = droWeights!;
-      feeds.groups = feeder.groupsFor(rows, dro.groups, into);
+      batch.feeds.groupWeights = droWeights!;
+      batch.feeds.groups = feeder.groupsFor(rows, dro.groups, into);
     }
-    return feeds;
+    return batch;
   };
   let nextRows = step.steps < settings.steps ? Int32Array.from(sampler.next()) : undefined;
-  let nextFeeds = nextRows && prepare(nextRows, slot);
+  let next = nextRows && prepare(nextRows, slot);
   while (step.steps < settings.steps) {
     const rows = nextRows!;
-    const pending = step.run(nextFeeds!, { lr: settings.lr, fetch });
+    await next!.ready;
+    const pending = step.run(next!.feeds, { lr: settings.lr, fetch });
     if (step.steps + 1 < settings.steps) {
       slot = 1 - slot;
       nextRows = Int32Array.from(sampler.next());
-      nextFeeds = prepare(nextRows, slot);
+      next = prepare(nextRows, slot);
     }
     const result = await pending;
     if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
@@ -191,12 +192,14 @@ class BatchFeeder {
     private readonly useWeights: boolean,
   ) {}
 
-  fill(rows: Int32Array, slot: number): Record<string, ort.Tensor> {
+  /** Fill the slot's buffers for `rows`; the features are copied on a worker thread (await `ready`). */
+  fill(rows: Int32Array, slot: number): { feeds: Record<string, ort.Tensor>; ready: Promise<void> } {
     const b = rows.length;
     const buf = this.buffers(b, slot);
     const { d, k, split, hooks } = this;
+    let ready = Promise.resolve();
     if (!this.baked) {
-      gatherRows(split.x, d, rows, buf.x);
+      ready = gatherRowsAsync(split.x, d, rows, buf.x);
       for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
     }
     if (buf.shift) {
@@ -207,7 +210,7 @@ class BatchFeeder {
       if (hooks.batchWeights) hooks.batchWeights(rows, buf.weights);
       else for (let r = 0; r < b; r++) buf.weights[r] = hooks.weights![rows[r]];
     }
-    return buf.feeds;
+    return { feeds: buf.feeds, ready };
   }
 
   /** The groups of a batch's rows, as a tensor reused per batch size. */
