@@ -136,38 +136,59 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// gatherRows(src: Float32Array, dim, rows: Int32Array, dst: Float32Array): dst[r] = src[rows[r]].
+// A row gather dst[r] = src[rows[r]] (rows of `dim` floats), parsed from (src, dim, rows, dst).
+struct Gather {
+  const float* src = nullptr;
+  size_t src_rows = 0;
+  size_t dim = 0;
+  const int32_t* rows = nullptr;
+  size_t count = 0;
+  float* dst = nullptr;
+
+  // False when a row index is out of range (nothing after it is copied).
+  bool Run() const {
+    for (size_t r = 0; r < count; r++) {
+      const int32_t i = rows[r];
+      if (i < 0 || static_cast<size_t>(i) >= src_rows) return false;
+      std::memcpy(dst + r * dim, src + static_cast<size_t>(i) * dim, dim * sizeof(float));
+    }
+    return true;
+  }
+};
+
+bool ParseGather(napi_env env, napi_value* argv, Gather* g) {
+  Floats src, dst;
+  if (!GetFloats(env, argv[0], &src) || !GetFloats(env, argv[3], &dst)) return false;
+  g->dim = static_cast<size_t>(GetNumber(env, argv[1]));
+  napi_typedarray_type t;
+  void* rows;
+  napi_value buffer;
+  size_t offset;
+  napi_get_typedarray_info(env, argv[2], &t, &g->count, &rows, &buffer, &offset);
+  if (t != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, "gatherRows: rows must be an Int32Array");
+    return false;
+  }
+  if (dst.length < g->count * g->dim) {
+    napi_throw_range_error(env, nullptr, "gatherRows: destination too small");
+    return false;
+  }
+  g->src = src.data;
+  g->src_rows = g->dim ? src.length / g->dim : 0;
+  g->rows = static_cast<const int32_t*>(rows);
+  g->dst = dst.data;
+  return true;
+}
+
+const char kRowOutOfRange[] = "gatherRows: row index out of range";
+
+// gatherRows(src: Float32Array, dim, rows: Int32Array, dst: Float32Array)
 napi_value GatherRows(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Floats src, dst;
-  if (!GetFloats(env, argv[0], &src) || !GetFloats(env, argv[3], &dst)) return nullptr;
-  const size_t d = static_cast<size_t>(GetNumber(env, argv[1]));
-  napi_typedarray_type t;
-  size_t count;
-  void* data;
-  napi_value buffer;
-  size_t offset;
-  napi_get_typedarray_info(env, argv[2], &t, &count, &data, &buffer, &offset);
-  if (t != napi_int32_array) {
-    napi_throw_type_error(env, nullptr, "gatherRows: rows must be an Int32Array");
-    return nullptr;
-  }
-  const int32_t* rows = static_cast<const int32_t*>(data);
-  if (dst.length < count * d) {
-    napi_throw_range_error(env, nullptr, "gatherRows: destination too small");
-    return nullptr;
-  }
-  const size_t n = d ? src.length / d : 0;
-  for (size_t r = 0; r < count; r++) {
-    const int32_t i = rows[r];
-    if (i < 0 || static_cast<size_t>(i) >= n) {
-      napi_throw_range_error(env, nullptr, "gatherRows: row index out of range");
-      return nullptr;
-    }
-    std::memcpy(dst.data + r * d, src.data + static_cast<size_t>(i) * d, d * sizeof(float));
-  }
+  Gather g;
+  if (ParseGather(env, argv, &g) && !g.Run()) napi_throw_range_error(env, nullptr, kRowOutOfRange);
   return nullptr;
 }
 
@@ -177,38 +198,26 @@ struct GatherJob {
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   napi_ref refs[3] = {nullptr, nullptr, nullptr};
-  const float* src = nullptr;
-  size_t src_rows = 0;
-  size_t dim = 0;
-  const int32_t* rows = nullptr;
-  size_t count = 0;
-  float* dst = nullptr;
-  bool bad_row = false;
+  Gather gather;
+  bool ok = true;
 };
 
 void GatherExecute(napi_env, void* data) {
   auto* job = static_cast<GatherJob*>(data);
-  for (size_t r = 0; r < job->count; r++) {
-    const int32_t i = job->rows[r];
-    if (i < 0 || static_cast<size_t>(i) >= job->src_rows) {
-      job->bad_row = true;
-      return;
-    }
-    std::memcpy(job->dst + r * job->dim, job->src + static_cast<size_t>(i) * job->dim, job->dim * sizeof(float));
-  }
+  job->ok = job->gather.Run();
 }
 
 void GatherComplete(napi_env env, napi_status, void* data) {
   auto* job = static_cast<GatherJob*>(data);
-  napi_value undefined;
-  napi_get_undefined(env, &undefined);
-  if (job->bad_row) {
+  if (job->ok) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, job->deferred, undefined);
+  } else {
     napi_value msg, err;
-    napi_create_string_utf8(env, "gatherRows: row index out of range", NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, kRowOutOfRange, NAPI_AUTO_LENGTH, &msg);
     napi_create_range_error(env, nullptr, msg, &err);
     napi_reject_deferred(env, job->deferred, err);
-  } else {
-    napi_resolve_deferred(env, job->deferred, undefined);
   }
   for (napi_ref ref : job->refs) napi_delete_reference(env, ref);
   napi_delete_async_work(env, job->work);
@@ -219,30 +228,11 @@ napi_value GatherRowsAsync(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Floats src, dst;
-  if (!GetFloats(env, argv[0], &src) || !GetFloats(env, argv[3], &dst)) return nullptr;
-  const size_t d = static_cast<size_t>(GetNumber(env, argv[1]));
-  napi_typedarray_type t;
-  size_t count;
-  void* rows;
-  napi_value buffer;
-  size_t offset;
-  napi_get_typedarray_info(env, argv[2], &t, &count, &rows, &buffer, &offset);
-  if (t != napi_int32_array) {
-    napi_throw_type_error(env, nullptr, "gatherRowsAsync: rows must be an Int32Array");
-    return nullptr;
-  }
-  if (dst.length < count * d) {
-    napi_throw_range_error(env, nullptr, "gatherRowsAsync: destination too small");
-    return nullptr;
-  }
   auto* job = new GatherJob();
-  job->src = src.data;
-  job->src_rows = d ? src.length / d : 0;
-  job->dim = d;
-  job->rows = static_cast<const int32_t*>(rows);
-  job->count = count;
-  job->dst = dst.data;
+  if (!ParseGather(env, argv, &job->gather)) {
+    delete job;
+    return nullptr;
+  }
   // Keep the three arrays alive until the copy is done.
   napi_create_reference(env, argv[0], 1, &job->refs[0]);
   napi_create_reference(env, argv[2], 1, &job->refs[1]);

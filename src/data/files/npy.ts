@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { DataError } from './errors.js';
-import { readZipMembers } from './zipEntries.js';
+import { openForReading, readZipMembers } from './zipEntries.js';
 
 export type NpyDType =
   | 'float16' | 'float32' | 'float64'
@@ -211,12 +211,7 @@ function halfToFloat(h: Uint16Array): Float32Array {
 
 /** Read a whole file into one fresh buffer (byteOffset 0, so typed views of it are aligned). */
 export function readFileBytes(path: string): Uint8Array {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (e) {
-    throw new DataError(`${path}: cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
-  }
+  const fd = openForReading(path);
   try {
     const size = fs.fstatSync(fd).size;
     const out = new Uint8Array(new ArrayBuffer(size));

@@ -104,14 +104,18 @@ export function readMember(fd: number, m: ZipMember, shared: boolean): Uint8Arra
   return out;
 }
 
-/** Every member of the archive at `path` whose name passes `keep`, read one at a time. */
-export function readZipMembers(path: string, keep: (name: string) => boolean, shared = false): Record<string, Uint8Array> {
-  let fd: number;
+/** Open a file, or throw a DataError that names it and why it could not be opened. */
+export function openForReading(path: string): number {
   try {
-    fd = fs.openSync(path, 'r');
+    return fs.openSync(path, 'r');
   } catch (e) {
     throw new DataError(`${path}: cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
+}
+
+/** Every member of the archive at `path` whose name passes `keep`, read one at a time. */
+export function readZipMembers(path: string, keep: (name: string) => boolean, shared = false): Record<string, Uint8Array> {
+  const fd = openForReading(path);
   try {
     const out: Record<string, Uint8Array> = {};
     for (const m of listMembers(fd, fs.fstatSync(fd).size)) if (keep(m.name)) out[m.name] = readMember(fd, m, shared);
