@@ -7,6 +7,7 @@ import type { HeldOutResult } from '../heldout/types.js';
 import { epochSampler } from '../train/batches.js';
 import { trainLoop, type TrainResult, type TrainSettings } from '../train/loop.js';
 import { Rng } from '../util/random.js';
+import { InputError } from '../util/errors.js';
 import { attributeShift, calibrationTable, heldOutProbabilities, matShift, shiftRows } from './shift.js';
 
 export type HParamValue = number | string;
@@ -30,6 +31,8 @@ export interface Algorithm {
   needsHeldOut: boolean;
   needsTrainAttributes: boolean;
   hparams: Record<string, HParamSpec>;
+  /** Values a hyperparameter must satisfy: checked before any training (and before XRM). */
+  valid?: Record<string, (v: HParamValue) => boolean>;
   run(ctx: RunContext): Promise<TrainResult>;
 }
 
@@ -38,20 +41,20 @@ const choice = <T extends HParamValue>(values: readonly T[]) => (rng: Rng) => va
 
 function num(ctx: RunContext, name: string): number {
   const v = Number(ctx.hparams[name]);
-  if (!Number.isFinite(v)) throw new Error(`hyperparameter ${name} must be a number, got ${ctx.hparams[name]}`);
+  if (!Number.isFinite(v)) throw new InputError(`hyperparameter ${name} must be a number, got ${ctx.hparams[name]}`);
   return v;
 }
 
 function requireHeldOut(ctx: RunContext, algorithm: string): HeldOutResult {
-  if (!ctx.heldOut) throw new Error(`${algorithm} needs held-out predictions (run XRM or K-fold first)`);
+  if (!ctx.heldOut) throw new InputError(`${algorithm} needs held-out predictions (run XRM or K-fold first)`);
   if (ctx.heldOut.heldOutLogits.length !== ctx.dataset.train.y.length * ctx.dataset.numClasses) {
-    throw new Error(`${algorithm}: held-out logits have ${ctx.heldOut.heldOutLogits.length} values, expected ${ctx.dataset.train.y.length} × ${ctx.dataset.numClasses}`);
+    throw new InputError(`${algorithm}: held-out logits have ${ctx.heldOut.heldOutLogits.length} values, expected ${ctx.dataset.train.y.length} × ${ctx.dataset.numClasses}`);
   }
   return ctx.heldOut;
 }
 
 function requireAttributes(ds: Dataset, algorithm: string): Int32Array {
-  if (!ds.train.a) throw new Error(`${algorithm} needs the training attribute (group labels), which this dataset does not have`);
+  if (!ds.train.a) throw new InputError(`${algorithm} needs the training attribute (group labels), which this dataset does not have (give --attr for a data file)`);
   return ds.train.a;
 }
 
@@ -78,6 +81,7 @@ export function groupBalancedSubset(groups: Int32Array, numGroupsTotal: number, 
 }
 
 const tau: HParamSpec = { default: 0.1, sample: choice([0.001, 0.01, 0.1]), description: 'MAT temperature τ' };
+const positive = (v: HParamValue) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const eta: HParamSpec = { default: 0.01, sample: logUniform(-3, -1), description: 'GroupDRO step size η' };
 
 export const ALGORITHMS: Algorithm[] = [
@@ -98,6 +102,7 @@ export const ALGORITHMS: Algorithm[] = [
       tau,
       calibration: { default: 'full', sample: () => 'full', description: "'full' (Algorithm 1: calibrate over the training set) or 'batch' (per minibatch, as the official code)" },
     },
+    valid: { tau: positive, calibration: (v) => v === 'full' || v === 'batch' },
     run(ctx) {
       const ho = requireHeldOut(ctx, 'MAT');
       const { y } = ctx.dataset.train;
@@ -105,7 +110,7 @@ export const ALGORITHMS: Algorithm[] = [
       const t = num(ctx, 'tau');
       const calibration = String(ctx.hparams.calibration ?? 'full');
       if (calibration === 'full') return trainLoop(ctx.dataset, ctx.settings, { shift: matShift(ho.heldOutLogits, y, k, t) });
-      if (calibration !== 'batch') throw new Error(`MAT calibration must be 'full' or 'batch', got '${calibration}'`);
+      if (calibration !== 'batch') throw new InputError(`MAT calibration must be 'full' or 'batch', got '${calibration}'`);
       const q = heldOutProbabilities(ho.heldOutLogits, y.length, k, t);
       return trainLoop(ctx.dataset, ctx.settings, {
         batchShift: (rows, out) => shiftRows(q, calibrationTable(q, y, k, rows), k, rows, out),
@@ -118,6 +123,7 @@ export const ALGORITHMS: Algorithm[] = [
     needsHeldOut: false,
     needsTrainAttributes: true,
     hparams: { eta },
+    valid: { eta: positive },
     run(ctx) {
       requireAttributes(ctx.dataset, 'GroupDRO');
       const ds = ctx.dataset;
@@ -133,6 +139,7 @@ export const ALGORITHMS: Algorithm[] = [
     needsHeldOut: true,
     needsTrainAttributes: false,
     hparams: { eta },
+    valid: { eta: positive },
     run(ctx) {
       const ho = requireHeldOut(ctx, 'XRM+GroupDRO');
       return trainLoop(ctx.dataset, ctx.settings, {
@@ -205,7 +212,7 @@ export const ALGORITHMS: Algorithm[] = [
 
 export function getAlgorithm(name: string): Algorithm {
   const found = ALGORITHMS.find((a) => a.name === name.toLowerCase());
-  if (!found) throw new Error(`unknown algorithm "${name}"; known: ${ALGORITHMS.map((a) => a.name).join(', ')}`);
+  if (!found) throw new InputError(`unknown algorithm "${name}"; known: ${ALGORITHMS.map((a) => a.name).join(', ')}`);
   return found;
 }
 
@@ -213,12 +220,23 @@ export function getAlgorithm(name: string): Algorithm {
 export function resolveHParams(algorithm: Algorithm, given: Record<string, HParamValue> = {}): Record<string, HParamValue> {
   for (const key of Object.keys(given)) {
     if (!(key in algorithm.hparams)) {
-      throw new Error(`${algorithm.name} has no hyperparameter "${key}"; it has: ${Object.keys(algorithm.hparams).join(', ') || 'none'}`);
+      throw new InputError(`${algorithm.name} has no hyperparameter "${key}"; it has: ${Object.keys(algorithm.hparams).join(', ') || 'none'}`);
     }
   }
   const out: Record<string, HParamValue> = {};
-  for (const [key, spec] of Object.entries(algorithm.hparams)) out[key] = given[key] ?? spec.default;
+  for (const [key, spec] of Object.entries(algorithm.hparams)) {
+    out[key] = given[key] ?? spec.default;
+    const ok = algorithm.valid?.[key];
+    if (ok && !ok(out[key])) throw new InputError(`${algorithm.name}: hyperparameter ${key} = ${out[key]} is not valid (${spec.description})`);
+  }
   return out;
+}
+
+/** Everything about a run request that can be checked before training starts. */
+export function checkRunRequest(algorithm: Algorithm, ds: Dataset, hparams: Record<string, HParamValue> = {}): Record<string, HParamValue> {
+  const resolved = resolveHParams(algorithm, hparams);
+  if (algorithm.needsTrainAttributes) requireAttributes(ds, algorithm.name);
+  return resolved;
 }
 
 /** Run an algorithm with its hyperparameters resolved against its defaults. */

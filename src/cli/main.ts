@@ -118,6 +118,6 @@ export async function main(argv: string[]): Promise<void> {
     const e = err as Error;
     process.stderr.write(`mat: ${e.message}\n`);
     if (process.env.MAT_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = err instanceof UsageError || e.name === 'DataError' || e.name === 'SweepUsageError' ? 2 : 1;
+    process.exitCode = err instanceof UsageError || ['DataError', 'SweepUsageError', 'InputError'].includes(e.name) ? 2 : 1;
   }
 }

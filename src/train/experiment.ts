@@ -1,6 +1,6 @@
 // One method on one dataset and seed: held-out stage when needed, then the training loop.
 import type { Dataset } from '../data/dataset.js';
-import { getAlgorithm, resolveHParams, runAlgorithm, type HParamValue } from '../algorithms/registry.js';
+import { checkRunRequest, getAlgorithm, runAlgorithm, type HParamValue } from '../algorithms/registry.js';
 import { runXrm } from '../heldout/xrm.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import { cachedHeldOut } from '../heldout/store.js';
@@ -41,11 +41,13 @@ export function xrmFor(ds: Dataset, preset: Preset, seed: number, opts: MethodOp
 
 export async function runMethod(ds: Dataset, preset: Preset, algorithmName: string, seed: number, opts: MethodOptions = {}): Promise<MethodRun> {
   const algorithm = getAlgorithm(algorithmName);
+  // Bad hyperparameters or missing attributes fail here, before minutes of XRM.
+  const hparams = checkRunRequest(algorithm, ds, opts.hparams);
   let heldOut = opts.heldOut;
   if (algorithm.needsHeldOut && !heldOut) heldOut = await xrmFor(ds, preset, seed, opts);
   const result = await runAlgorithm(algorithm, {
     dataset: ds,
-    hparams: opts.hparams ?? {},
+    hparams,
     heldOut,
     settings: {
       ...preset.train,
@@ -56,5 +58,5 @@ export async function runMethod(ds: Dataset, preset: Preset, algorithmName: stri
     },
   });
   const curve = result.curve;
-  return { algorithm: algorithm.name, seed, hparams: resolveHParams(algorithm, opts.hparams), curve, final: curve[curve.length - 1], heldOut, result };
+  return { algorithm: algorithm.name, seed, hparams, curve, final: curve[curve.length - 1], heldOut, result };
 }

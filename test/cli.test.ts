@@ -1,0 +1,33 @@
+// The command line: a run prints its summary, and bad requests exit with code 2 and a message
+// that names the problem, before any training starts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const bin = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bin', 'mat.js');
+const mat = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, MAT_THREADS: '1' } });
+
+test('mat train --json prints one summary line', () => {
+  const r = mat('train', '--data', 'fig1', '--noise', '0', '--steps', '200', '--json', '--no-cache');
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim());
+  assert.equal(summary.algorithm, 'erm');
+  assert.equal(summary.steps, 200);
+  assert.ok(summary.test.average > 0.9, JSON.stringify(summary.test));
+});
+
+for (const [what, args, message] of [
+  ['an unknown dataset', ['--data', 'nope'], /"nope": no such file, and not a built-in dataset/],
+  ['an unknown algorithm', ['--data', 'fig1', '--algorithm', 'foo'], /invalid/],
+  ['a negative learning rate', ['--data', 'fig1', '--lr', '-1'], /learning rate must be a positive number/],
+  ['an unknown hyperparameter', ['--data', 'fig1', '--algorithm', 'mat', '--hparam', 'foo=1'], /no hyperparameter "foo"/],
+  ['τ = 0', ['--data', 'fig1', '--algorithm', 'mat', '--hparam', 'tau=0', '--no-cache'], /tau = 0 is not valid/],
+] as const) {
+  test(`mat train with ${what} exits 2`, () => {
+    const r = mat('train', ...args, '--quiet');
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+  });
+}
