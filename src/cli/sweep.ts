@@ -1,23 +1,11 @@
 // `mat sweep`: random search × seeds × algorithms × datasets into a results folder (src/sweep/).
-import { runSweep } from '../sweep/runner.js';
+import { runSweep, type SweepOptions } from '../sweep/runner.js';
 import { SweepUsageError } from '../sweep/errors.js';
 import { UsageError } from './datasets.js';
 import { makeProgress } from './progress.js';
 
-export interface SweepFlags {
-  data: string;
-  label?: string;
-  attr?: string;
-  split?: string;
-  algorithms: string;
-  combos: number;
-  seeds: number;
-  steps?: number;
-  out: string;
-  workers?: number;
-  threads?: number;
-  quiet?: boolean;
-}
+/** The command's flags: the runner's options, with the algorithms still a comma-separated list. */
+export type SweepFlags = Omit<SweepOptions, 'algorithms' | 'progress'> & { algorithms: string };
 
 export async function sweepCommand(flags: SweepFlags): Promise<void> {
   const progress = makeProgress({ quiet: flags.quiet });

@@ -112,6 +112,14 @@ function unary(onnxOp: string, vjp: OpSpec['vjp'], floatOnly = true): OpSpec {
   };
 }
 
+/** A float op over one axis that keeps its input's shape (Softmax, LogSoftmax). */
+function inferAlongAxis(op: string, inputs: readonly Value[], attrs: Attrs): { dtype: DType; shape: Shape } {
+  requireArity(op, inputs, 1);
+  requireFloat(op, inputs[0]);
+  normAxis(op, attrs.axis as number, inputs[0].rank);
+  return { dtype: inputs[0].dtype, shape: inputs[0].shape };
+}
+
 const noGrad: OpSpec['vjp'] = (_g, node) => node.inputs.map(() => null);
 
 function reduction(onnxOp: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', vjp: OpSpec['vjp']): OpSpec {
@@ -189,12 +197,7 @@ export const OPS: Record<OpType, OpSpec> = {
     return [g.mul(d, g.mul(y, g.sub(g.scalar(1, d.dtype), y)))];
   }),
   Softmax: {
-    infer(inputs, attrs) {
-      requireArity('Softmax', inputs, 1);
-      requireFloat('Softmax', inputs[0]);
-      normAxis('Softmax', attrs.axis as number, inputs[0].rank);
-      return { dtype: inputs[0].dtype, shape: inputs[0].shape };
-    },
+    infer: (inputs, attrs) => inferAlongAxis('Softmax', inputs, attrs),
     vjp: full((g, n, d) => {
       const y = n.outputs[0];
       const dot = g.reduceSum(g.mul(d, y), n.attrs.axis as number, true);
@@ -205,12 +208,7 @@ export const OPS: Record<OpType, OpSpec> = {
     },
   },
   LogSoftmax: {
-    infer(inputs, attrs) {
-      requireArity('LogSoftmax', inputs, 1);
-      requireFloat('LogSoftmax', inputs[0]);
-      normAxis('LogSoftmax', attrs.axis as number, inputs[0].rank);
-      return { dtype: inputs[0].dtype, shape: inputs[0].shape };
-    },
+    infer: (inputs, attrs) => inferAlongAxis('LogSoftmax', inputs, attrs),
     vjp: full((g, n, d) => {
       const total = g.reduceSum(d, n.attrs.axis as number, true);
       return [g.sub(d, g.mul(g.exp(n.outputs[0]), total))];

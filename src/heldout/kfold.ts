@@ -2,21 +2,12 @@
 // fold they did not see. Held-in logits come from a model trained on every fold.
 import { takeRows, type Dataset } from '../data/dataset.js';
 import { predictionsFromLogits } from '../eval/metrics.js';
-import type { Model } from '../nn/models.js';
-import type { OptimizerConfig } from '../nn/optimizers.js';
 import { trainLoop } from '../train/loop.js';
 import { Rng } from '../util/random.js';
-import { isDegenerate, mistakeGroups, type HeldOutResult } from './types.js';
+import { isDegenerate, mistakeGroups, type HeldOutResult, type HeldOutTraining } from './types.js';
 
-export interface KFoldSettings {
-  model: Model;
-  optimizer: OptimizerConfig;
-  lr: number;
-  steps: number;
-  batchSize: number | 'full';
-  seed: number;
+export interface KFoldSettings extends HeldOutTraining {
   folds?: number;
-  threads?: number;
   onStep?(step: number, total: number): void;
 }
 

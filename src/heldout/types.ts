@@ -1,4 +1,17 @@
-// What a held-out source produces (design.md 3.1).
+// What a held-out source produces (design.md 3.1), and the training recipe both sources take.
+import type { Model } from '../nn/models.js';
+import type { OptimizerConfig } from '../nn/optimizers.js';
+
+/** How a held-out source trains its models. */
+export interface HeldOutTraining {
+  model: Model;
+  optimizer: OptimizerConfig;
+  lr: number;
+  steps: number;
+  batchSize: number | 'full';
+  seed: number;
+  threads?: number;
+}
 
 export interface HeldOutResult {
   source: 'xrm' | 'kfold';

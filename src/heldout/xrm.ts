@@ -3,23 +3,14 @@ import type { Dataset } from '../data/dataset.js';
 import { tensor, type ort } from '../engine/session.js';
 import { gatherRowsAsync } from '../engine/native.js';
 import { predictionsFromLogits } from '../eval/metrics.js';
-import type { Model } from '../nn/models.js';
-import type { OptimizerConfig } from '../nn/optimizers.js';
 import { epochSampler, fullBatchSampler } from '../train/batches.js';
 import { Rng } from '../util/random.js';
 import { compileTwins } from './twinStep.js';
-import { isDegenerate, mistakeGroups, type HeldOutResult } from './types.js';
+import { isDegenerate, mistakeGroups, type HeldOutResult, type HeldOutTraining } from './types.js';
 
-export interface XrmSettings {
-  model: Model;
-  optimizer: OptimizerConfig;
-  lr: number;
-  steps: number;
-  batchSize: number | 'full';
-  seed: number;
+export interface XrmSettings extends HeldOutTraining {
   /** 'balanced_ce' as XRM; the paper's toy uses plain 'ce'. */
   loss?: 'balanced_ce' | 'ce';
-  threads?: number;
   onStep?(step: number, flipRate: number): void;
 }
 
