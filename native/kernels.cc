@@ -6,27 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#if defined(__SSE__)
-#include <xmmintrin.h>
-#endif
+#include "flush_denormals.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 namespace {
-
-// Flush denormals to zero inside a kernel (moments of unused weights decay into the denormal
-// range, where x86 arithmetic is 10–100× slower), restoring the caller's mode afterwards so that
-// JavaScript keeps IEEE semantics.
-class FlushDenormals {
- public:
-#if defined(__SSE__)
-  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }
-  ~FlushDenormals() { _mm_setcsr(saved_); }
- private:
-  unsigned int saved_;
-#endif
-};
 
 struct Floats {
   float* data = nullptr;
@@ -247,6 +232,8 @@ napi_value GatherRowsAsync(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
+void RegisterOrtRunner(napi_env env, napi_value exports);  // ort_runner.cc
+
 NAPI_MODULE_INIT() {
 #if defined(__GLIBC__)
   // Tensors of a few MB are allocated and freed on every step. By default glibc serves them with
@@ -264,5 +251,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gatherRows", fn);
   napi_create_function(env, "gatherRowsAsync", NAPI_AUTO_LENGTH, GatherRowsAsync, nullptr, &fn);
   napi_set_named_property(env, exports, "gatherRowsAsync", fn);
+  RegisterOrtRunner(env, exports);
   return exports;
 }

@@ -30,3 +30,19 @@ for (const algorithm of ['erm', 'groupdro']) {
     assert.equal(resumed.curve.at(-1)!.test.avgAcc, full.curve.at(-1)!.test.avgAcc);
   });
 }
+
+test('evaluations run in the background on snapshots: each curve point equals a run stopped at that step', async () => {
+  const seen: number[] = [];
+  const full = await run('erm', { onEval: (p) => seen.push(p.step) });
+  assert.deepEqual(full.curve.map((p) => p.step), [0, 10, 20, 30, 40]);
+  assert.deepEqual(seen, [0, 10, 20, 30, 40], 'onEval is called once per point, in order');
+  for (const stop of [10, 30]) {
+    const short = await run('erm', { steps: stop });
+    const point = full.curve.find((p) => p.step === stop)!;
+    assert.deepEqual(short.curve.at(-1), point, `the point at step ${stop}`);
+  }
+  // The curve is complete (all evaluations settled) before a checkpoint sees it.
+  const lengths: number[] = [];
+  await run('erm', { checkpointEvery: 20, onCheckpoint: (s, curve) => { lengths.push(curve.length); } });
+  assert.deepEqual(lengths, [3]);
+});

@@ -3,7 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Graph, Value } from './graph.js';
 import { emitOnnx } from './onnx.js';
-import { bindDimInputs, createSession, ort, tensor } from './session.js';
+import { openEngineSession, type EngineSession, type RunnerKind } from './runtime.js';
+import { bindDimInputs, ort, tensor } from './session.js';
 
 export interface PredictorSpec {
   graph: Graph;
@@ -11,6 +12,7 @@ export interface PredictorSpec {
   params: readonly Value[];
   output: Value;
   threads?: number;
+  runner?: RunnerKind;
 }
 
 export class Predictor {
@@ -19,7 +21,7 @@ export class Predictor {
   private staging?: Float32Array;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: EngineSession,
     private readonly spec: PredictorSpec,
     private readonly paramSource: () => readonly ort.Tensor[],
   ) {}
@@ -31,7 +33,7 @@ export class Predictor {
       outputs: [{ name: 'output', value: spec.output }],
       graphName: 'predict',
     });
-    return new Predictor(await createSession(bytes, { threads: spec.threads }), spec, paramSource);
+    return new Predictor(await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner }), spec, paramSource);
   }
 
   get inputDim(): number {
@@ -46,8 +48,9 @@ export class Predictor {
    * Outputs for n rows of x, streamed in chunks of views over x (no copy of the input). When x lives
    * in a SharedArrayBuffer each chunk is copied into one reusable buffer instead.
    * Memory beyond x is the n × K result plus one chunk's intermediates (and that buffer).
+   * `params` replaces the parameter source for this call (e.g. a snapshot taken during training).
    */
-  async run(x: Float32Array, n: number, opts: { chunk?: number; out?: Float32Array } = {}): Promise<Float32Array> {
+  async run(x: Float32Array, n: number, opts: { chunk?: number; out?: Float32Array; params?: readonly ort.Tensor[] } = {}): Promise<Float32Array> {
     const d = this.inputDim;
     const k = this.outputDim;
     if (x.length !== n * d) throw new Error(`predict: x has ${x.length} values, expected ${n} rows × ${d} features`);
@@ -55,7 +58,8 @@ export class Predictor {
     if (!(Number.isInteger(chunk) && chunk > 0)) throw new Error(`predict: chunk must be a positive integer, got ${chunk}`);
     const out = opts.out ?? new Float32Array(n * k);
     if (out.length !== n * k) throw new Error(`predict: out has ${out.length} values, expected ${n * k}`);
-    const params = this.paramSource();
+    const params = opts.params ?? this.paramSource();
+    if (params.length !== this.spec.params.length) throw new Error(`predict: ${params.length} parameter tensors given, the model has ${this.spec.params.length}`);
     this.spec.params.forEach((p, i) => { this.feeds[p.name] = params[i]; });
     const shared = typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer;
     if (shared && (!this.staging || this.staging.length < Math.min(chunk, n) * d)) this.staging = new Float32Array(Math.min(chunk, n) * d);

@@ -7,7 +7,8 @@ import type { ConstantData, DType, Graph, Value } from './graph.js';
 import { gradients } from './autodiff.js';
 import { nativeKernels, type NativeKernels } from './native.js';
 import { emitOnnx, parseDimInput } from './onnx.js';
-import { checkFeed, createSession, ort, tensor } from './session.js';
+import { openEngineSession, type EngineSession, type RunnerKind } from './runtime.js';
+import { checkFeed, ort, tensor } from './session.js';
 
 /** How an optimizer plugs into the step (see src/nn/optimizers.ts). */
 export interface UpdateRule {
@@ -35,6 +36,8 @@ export interface TrainStepSpec {
   bake?: ReadonlyMap<Value, ConstantData>;
   threads?: number;
   placement?: OptimizerPlacement;
+  /** Which session runner to use (default: the native one when built). */
+  runner?: RunnerKind;
 }
 
 export interface StepResult {
@@ -73,12 +76,16 @@ export class TrainStep {
   /** Scalar inputs carrying named dim sizes, with their data arrays. */
   private readonly dimFeeds: { name: string; dim: string; data: Float32Array | Float64Array }[] = [];
 
+  /** Preallocated buffers for the loss and the extra outputs, per output shape. */
+  private readonly outputBuffers = new Map<string, ort.Tensor>();
+  private readonly loss = tensor('float32', new Float32Array(1), []);
+
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: EngineSession,
     private readonly spec: TrainStepSpec,
     private readonly placement: Placement,
     private readonly dataInputs: readonly Value[],
-    readonly outputNames: readonly string[],
+    private readonly extraOutputs: ReadonlyMap<string, Value>,
   ) {
     for (const name of session.inputNames) {
       const parsed = parseDimInput(name);
@@ -146,10 +153,15 @@ export class TrainStep {
     }
     const dataInputs = g.inputs.filter((v) => !internal.has(v) && !spec.bake?.has(v));
     const bytes = emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step' });
-    const session = await createSession(bytes, { threads: spec.threads });
+    const session = await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner });
     // Only data inputs that the session actually reads must be fed.
     const used = new Set(session.inputNames);
-    return new TrainStep(session, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), extra.map(([n]) => n));
+    return new TrainStep(session, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
+  }
+
+  /** Names of the extra outputs a step can return. */
+  get outputNames(): readonly string[] {
+    return [...this.extraOutputs.keys()];
   }
 
   /** Number of steps taken so far. */
@@ -191,18 +203,35 @@ export class TrainStep {
       const arr = this.scalarArrays.get(name);
       if (arr) arr[0] = value;
     }
-    const fetches: Record<string, ort.Tensor | null> = { loss: null };
+    const fetches: Record<string, ort.Tensor> = { loss: this.loss };
     this.placement.bind(this.feeds, fetches);
+    const outputs: Record<string, ort.Tensor> = {};
     for (const name of opts.fetch ?? []) {
-      if (!this.outputNames.includes(name)) throw new Error(`TrainStep.run: unknown output "${name}"; outputs: ${this.outputNames.join(', ')}`);
-      fetches[name] = null;
+      const v = this.extraOutputs.get(name);
+      if (!v) throw new Error(`TrainStep.run: unknown output "${name}"; outputs: ${this.outputNames.join(', ')}`);
+      outputs[name] = fetches[name] = this.outputBuffer(name, v);
     }
-    const result = await this.session.run(this.feeds, fetches);
+    if (this.session.runSync) this.session.runSync(this.feeds, fetches);
+    else await this.session.run(this.feeds, fetches);
     this.placement.finish(scalars);
     this.stepCount = t;
-    const outputs: Record<string, ort.Tensor> = {};
-    for (const name of opts.fetch ?? []) outputs[name] = result[name] as ort.Tensor;
-    return { loss: (result.loss as ort.Tensor).data[0] as number, outputs };
+    return { loss: this.loss.data[0] as number, outputs };
+  }
+
+  /** The buffer an extra output is written into, for the dim sizes bound by this step's inputs. */
+  private outputBuffer(name: string, v: Value): ort.Tensor {
+    const dims = v.shape.map((d) => {
+      const size = typeof d === 'number' ? d : this.bound.get(d);
+      if (size === undefined) throw new Error(`TrainStep.run: no input gives the size of dim "${d}" of output ${name}`);
+      return size;
+    });
+    const key = `${name}[${dims.join(',')}]`;
+    let t = this.outputBuffers.get(key);
+    if (!t) {
+      t = tensor(v.dtype, allocate(v.dtype, dims.reduce((a, b) => a * b, 1)), dims);
+      this.outputBuffers.set(key, t);
+    }
+    return t;
   }
 
   /** Current parameter tensors (live views: they change after the next step). */
@@ -290,6 +319,16 @@ function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels): Placement
       params.forEach((p, i) => update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars));
     },
   };
+}
+
+function allocate(dtype: DType, size: number) {
+  switch (dtype) {
+    case 'float32': return new Float32Array(size);
+    case 'float64': return new Float64Array(size);
+    case 'int32': return new Int32Array(size);
+    case 'int64': return new BigInt64Array(size);
+    case 'bool': return new Uint8Array(size);
+  }
 }
 
 export function fixedSize(v: Value): number {

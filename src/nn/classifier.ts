@@ -2,6 +2,7 @@
 import { Graph, type Value } from '../engine/graph.js';
 import { Predictor } from '../engine/predictor.js';
 import { TrainStep, type OptimizerPlacement } from '../engine/trainStep.js';
+import type { RunnerKind } from '../engine/runtime.js';
 import type { ort } from '../engine/session.js';
 import { classBalancedMean, meanSquaredError, perExampleCrossEntropy, weightedMean } from './losses.js';
 import type { Model } from './models.js';
@@ -24,6 +25,8 @@ export interface ClassifierOptions {
   threads?: number;
   /** Where the optimizer update runs (default 'auto': fused native kernels when built). */
   placement?: OptimizerPlacement;
+  /** Which session runner to use (default: the native one when built). */
+  runner?: RunnerKind;
 }
 
 /**
@@ -87,8 +90,9 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     bake,
     threads: opts.threads,
     placement: opts.placement,
+    runner: opts.runner,
   });
-  const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.threads);
+  const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.threads, opts.runner);
   return {
     model,
     step,
@@ -117,9 +121,9 @@ function groupDroLoss(g: Graph, perExample: Value, groups: Value, weights: Value
 }
 
 /** A predictor for `model` whose parameters come from `paramSource` at each call. */
-export async function compilePredictor(model: Model, paramSource: () => readonly ort.Tensor[], threads?: number): Promise<Predictor> {
+export async function compilePredictor(model: Model, paramSource: () => readonly ort.Tensor[], threads?: number, runner?: RunnerKind): Promise<Predictor> {
   const g = new Graph();
   const x = g.input('x', 'float32', ['batch', model.inputDim]);
   const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
-  return Predictor.compile({ graph: g, x, params, output: model.forward(g, x, params), threads }, paramSource);
+  return Predictor.compile({ graph: g, x, params, output: model.forward(g, x, params), threads, runner }, paramSource);
 }

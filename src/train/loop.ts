@@ -132,7 +132,13 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   // A resumed run replays the sampler so that later batches match an uninterrupted run.
   for (let s = 0; s < step.steps; s++) sampler.next();
   let lastLoss = NaN;
-  if (step.steps === 0 && settings.evalEvery > 0) curve.push(await evaluator.run(0, NaN));
+  // Evaluations run in the background, in order, on snapshots of the parameters, while training
+  // goes on; the curve is complete once they have settled (before a checkpoint and at the end).
+  const evaluate = (t: number, loss: number) => evaluator.schedule(t, loss, (point) => {
+    curve.push(point);
+    settings.onEval?.(point);
+  });
+  if (step.steps === 0 && settings.evalEvery > 0) evaluate(0, NaN);
   // The next batch is copied on a worker thread while ONNX Runtime runs the current step (which
   // blocks the main thread), into the other of two buffer sets. The sampler's order is unchanged.
   let slot = 0;
@@ -148,9 +154,11 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   let next = nextRows && prepare(nextRows, slot);
   while (step.steps < settings.steps) {
     const rows = nextRows!;
+    const t = step.steps + 1;
     await next!.ready;
+    // (The run may complete before it returns: count from t, not from step.steps.)
     const pending = step.run(next!.feeds, { lr: settings.lr, fetch });
-    if (step.steps + 1 < settings.steps) {
+    if (t < settings.steps) {
       slot = 1 - slot;
       nextRows = Int32Array.from(sampler.next());
       next = prepare(nextRows, slot);
@@ -159,25 +167,27 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
     lastLoss = result.loss;
     if (!Number.isFinite(lastLoss)) {
-      throw new Error(`training diverged: the loss is ${lastLoss} at step ${step.steps} (learning rate ${settings.lr}); try a smaller learning rate`);
+      throw new Error(`training diverged: the loss is ${lastLoss} at step ${t} (learning rate ${settings.lr}); try a smaller learning rate`);
     }
     if (wantLosses) hooks.afterStep!(rows, result.outputs.perExampleLoss.data as Float32Array);
-    const t = step.steps;
     settings.onStep?.(t);
-    if ((settings.evalEvery > 0 && t % settings.evalEvery === 0) || t === settings.steps) {
-      const point = await evaluator.run(t, lastLoss);
-      curve.push(point);
-      settings.onEval?.(point);
-    }
+    if ((settings.evalEvery > 0 && t % settings.evalEvery === 0) || t === settings.steps) evaluate(t, lastLoss);
+    // Steps can run without ever returning to the event loop; background evaluations need it.
+    if (evaluator.busy) await new Promise((resolve) => setImmediate(resolve));
     if (settings.onCheckpoint && settings.checkpointEvery && t % settings.checkpointEvery === 0 && t < settings.steps) {
+      await evaluator.settled();
       const state = step.saveState();
       if (dro) state.loopState = [Float32Array.from(droWeights!.data as Float32Array)];
       await settings.onCheckpoint(state, curve);
     }
   }
-  if (curve.length === 0 || curve[curve.length - 1].step !== step.steps) curve.push(await evaluator.run(step.steps, lastLoss));
+  if (evaluator.lastScheduled !== step.steps) evaluate(step.steps, lastLoss);
+  await evaluator.settled();
   return { curve, classifier };
 }
+
+/** Batches smaller than this (in floats: 256 KB) are gathered on the main thread. */
+const ASYNC_GATHER_MIN_FLOATS = 65536;
 
 /** Copies the rows of a batch into preallocated feed buffers (two sets per batch size seen). */
 class BatchFeeder {
@@ -199,7 +209,9 @@ class BatchFeeder {
     const { d, k, split, hooks } = this;
     let ready = Promise.resolve();
     if (!this.baked) {
-      ready = gatherRowsAsync(split.x, d, rows, buf.x);
+      // Small batches are copied at once: a hand-off to a worker thread costs more than the copy.
+      if (b * d < ASYNC_GATHER_MIN_FLOATS) gatherRows(split.x, d, rows, buf.x);
+      else ready = gatherRowsAsync(split.x, d, rows, buf.x);
       for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
     }
     if (buf.shift) {
@@ -260,23 +272,51 @@ class Evaluator {
     this.groups = { train: groupsOf(ds.train, ds.numAttributes), val: groupsOf(ds.val, ds.numAttributes), test: groupsOf(ds.test, ds.numAttributes) };
   }
 
-  async logits(split: Split): Promise<Float32Array> {
-    return this.classifier.predictor.run(split.x, split.y.length);
+  private queue: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+  private pending = 0;
+  /** The step of the last evaluation scheduled (−1: none). */
+  lastScheduled = -1;
+
+  /** Whether evaluations are queued or running. */
+  get busy(): boolean {
+    return this.pending > 0;
   }
 
-  async run(step: number, loss: number): Promise<CurvePoint> {
+  /** Evaluate the current parameters after the evaluations already queued; `done` gets the point. */
+  schedule(step: number, loss: number, done: (point: CurvePoint) => void): void {
+    this.lastScheduled = step;
+    this.pending++;
+    const snapshot = this.classifier.step.parameterTensors().map((t) => tensor('float32', Float32Array.from(t.data as Float32Array), t.dims));
+    this.queue = this.queue.then(async () => {
+      if (!this.failure) done(await this.run(step, loss, snapshot));
+    }).catch((error: unknown) => {
+      this.failure ??= { error };
+    }).finally(() => {
+      this.pending--;
+    });
+  }
+
+  /** Wait for every scheduled evaluation; rethrows the first failure. */
+  async settled(): Promise<void> {
+    await this.queue;
+    if (this.failure) throw this.failure.error;
+  }
+
+  private async run(step: number, loss: number, params: readonly ort.Tensor[]): Promise<CurvePoint> {
     const { ds, G } = this;
     const k = ds.numClasses;
-    const valLogits = await this.logits(ds.val);
+    const logits = (split: Split) => this.classifier.predictor.run(split.x, split.y.length, { params });
+    const valLogits = await logits(ds.val);
     const point: CurvePoint = {
       step,
       loss,
       val: evaluateLogits(valLogits, ds.val.y, this.groups.val, G, k),
-      test: evaluateLogits(await this.logits(ds.test), ds.test.y, this.groups.test, G, k),
+      test: evaluateLogits(await logits(ds.test), ds.test.y, this.groups.test, G, k),
     };
     const inferred = this.settings.valInferredGroups;
     if (inferred) point.valInferred = evaluateLogits(valLogits, ds.val.y, inferred.groups, inferred.numGroups, k);
-    if (this.settings.evalTrain) point.train = evaluateLogits(await this.logits(ds.train), ds.train.y, this.groups.train, G, k);
+    if (this.settings.evalTrain) point.train = evaluateLogits(await logits(ds.train), ds.train.y, this.groups.train, G, k);
     return point;
   }
 }

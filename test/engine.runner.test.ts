@@ -1,0 +1,91 @@
+// The two session runners: the addon's runner over ONNX Runtime's C API and onnxruntime-node's
+// InferenceSession give the same bits, outputs land in the caller's buffers, and bad calls fail
+// with a message that names what was wrong.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Graph } from '../src/engine/graph.js';
+import { emitOnnx } from '../src/engine/onnx.js';
+import { defaultRunner, openEngineSession, type RunnerKind } from '../src/engine/runtime.js';
+import { tensor } from '../src/engine/session.js';
+import { compileClassifier } from '../src/nn/classifier.js';
+import { mlp } from '../src/nn/models.js';
+import { Rng } from '../src/util/random.js';
+
+const native = defaultRunner() === 'native';
+const skip = !native && 'the native runner is not built';
+
+function affineModel() {
+  const g = new Graph();
+  const x = g.input('x', 'float32', ['batch', 3]);
+  const w = g.input('w', 'float32', [3, 2]);
+  const y = g.add(g.matmul(x, w), g.scalar(1));
+  return emitOnnx(g, { inputs: [x, w], outputs: [{ name: 'y', value: y }, { name: 'rowSum', value: g.reduceSum(y, 1) }] });
+}
+
+test('the native runner writes outputs into the given buffers, synchronously or on a worker thread', { skip }, async () => {
+  const s = await openEngineSession(affineModel(), { threads: 1, runner: 'native' });
+  assert.deepEqual([...s.inputNames].sort(), ['w', 'x']);
+  assert.ok(s.outputNames.includes('y') && s.outputNames.includes('rowSum'));
+  const x = tensor('float32', Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]);
+  const w = tensor('float32', Float32Array.of(1, 0, 0, 1, 1, 1), [3, 2]);
+  const y = tensor('float32', new Float32Array(4), [2, 2]);
+  await s.run({ x, w }, { y });
+  assert.deepEqual(Array.from(y.data as Float32Array), [5, 6, 11, 12]);
+  const rowSum = tensor('float32', new Float32Array(2), [2]);
+  (y.data as Float32Array).fill(0);
+  s.runSync!({ x, w }, { rowSum, y });
+  assert.deepEqual(Array.from(rowSum.data as Float32Array), [11, 23]);
+  assert.deepEqual(Array.from(y.data as Float32Array), [5, 6, 11, 12]);
+  await s.release();
+  await assert.rejects(s.run({ x, w }, { y }), /released/);
+});
+
+test('bad calls to the native runner name the input or output at fault', { skip }, async () => {
+  const s = await openEngineSession(affineModel(), { threads: 1, runner: 'native' });
+  const x = tensor('float32', new Float32Array(6), [2, 3]);
+  const w = tensor('float32', new Float32Array(6), [3, 2]);
+  const y = tensor('float32', new Float32Array(4), [2, 2]);
+  await assert.rejects(s.run({ x, nope: w }, { y }), /unknown input "nope"/);
+  await assert.rejects(s.run({ x, w }, { z: y }), /unknown output "z"/);
+  // A preallocated output of the wrong shape is ONNX Runtime's error, passed on.
+  await assert.rejects(s.run({ x, w }, { y: tensor('float32', new Float32Array(6), [3, 2]) }), /y|shape|dim/i);
+  // A tensor whose data does not match its dims never reaches ONNX Runtime.
+  const lying = { type: 'float32', dims: [2, 3], data: new Float32Array(5) } as unknown as typeof x;
+  await assert.rejects(s.run({ x: lying, w }, { y }), /input x: data length does not match dims/);
+  await s.release();
+});
+
+async function trainTwenty(runner: RunnerKind): Promise<{ params: Float32Array[]; losses: number[]; logits: Float32Array }> {
+  const rng = new Rng(3);
+  const d = 6;
+  const n = 40;
+  const x = Float32Array.from({ length: n * d }, () => rng.normal());
+  const y = Int32Array.from({ length: n }, (_, i) => (x[i * d] + x[i * d + 1] > 0 ? 1 : 0));
+  const model = mlp([d, 8, 2]);
+  const c = await compileClassifier(model, { optimizer: { kind: 'adam', weightDecay: 1e-3 }, initialParams: model.init(new Rng(7)), threads: 1, runner, shift: true });
+  const losses: number[] = [];
+  const b = 10;
+  const shift = Float32Array.from({ length: b * 2 }, (_, i) => -0.1 * (i % 3));
+  for (let s = 0; s < 20; s++) {
+    const start = (s * b) % n;
+    const feeds = {
+      x: tensor('float32', x.slice(start * d, (start + b) * d), [b, d]),
+      y: tensor('int32', y.slice(start, start + b), [b]),
+      shift: tensor('float32', shift, [b, 2]),
+    };
+    losses.push((await c.step.run(feeds, { lr: 0.01 })).loss);
+  }
+  const logits = await c.predictor.run(x, n);
+  const params = c.step.parameters();
+  await c.dispose();
+  return { params, losses, logits };
+}
+
+test('training through either runner gives bitwise-identical parameters, losses and logits', { skip }, async () => {
+  const a = await trainTwenty('native');
+  const b = await trainTwenty('onnxruntime-node');
+  assert.deepEqual(a.losses, b.losses);
+  assert.ok(a.losses[19] < a.losses[0], `the loss goes down (${a.losses[0]} → ${a.losses[19]})`);
+  a.params.forEach((p, i) => assert.deepEqual(p, b.params[i], `parameter ${i}`));
+  assert.deepEqual(a.logits, b.logits);
+});
