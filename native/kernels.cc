@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include "flush_denormals.h"
+#include "parallel.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -47,10 +48,49 @@ double GetNumber(napi_env env, napi_value value) {
   return d;
 }
 
-// sgd(p, g, buf | null, lr, momentum, weightDecay, nesterov)
+struct SgdArgs {
+  float* p;
+  const float* g;
+  float* buf;
+  float lr, mu, wd;
+  bool nesterov;
+};
+
+void SgdRange(const SgdArgs& args, size_t begin, size_t end) {
+  FlushDenormals flush;
+  float* __restrict__ pp = args.p;
+  const float* __restrict__ gg = args.g;
+  float* __restrict__ bb = args.buf;
+  const float lr = args.lr, mu = args.mu, wd = args.wd;
+  if (!bb) {
+    for (size_t i = begin; i < end; i++) pp[i] -= lr * (gg[i] + wd * pp[i]);
+  } else if (!args.nesterov) {
+    for (size_t i = begin; i < end; i++) {
+      const float b = mu * bb[i] + (gg[i] + wd * pp[i]);
+      bb[i] = b;
+      pp[i] -= lr * b;
+    }
+  } else {
+    for (size_t i = begin; i < end; i++) {
+      const float d = gg[i] + wd * pp[i];
+      const float b = mu * bb[i] + d;
+      bb[i] = b;
+      pp[i] -= lr * (d + mu * b);
+    }
+  }
+}
+
+// At most this many threads for one update (the last argument of sgd and adam; default 1).
+size_t GetThreads(napi_env env, size_t argc, napi_value* argv, size_t index) {
+  if (argc <= index) return 1;
+  const double t = GetNumber(env, argv[index]);
+  return t >= 1 ? static_cast<size_t>(t) : 1;
+}
+
+// sgd(p, g, buf | null, lr, momentum, weightDecay, nesterov, threads?)
 napi_value Sgd(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   Floats p, g, buf;
   if (!GetFloats(env, argv[0], &p) || !GetFloats(env, argv[1], &g) || !GetFloats(env, argv[2], &buf)) return nullptr;
@@ -58,39 +98,44 @@ napi_value Sgd(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "sgd: parameter, gradient and buffer lengths differ");
     return nullptr;
   }
-  const float lr = static_cast<float>(GetNumber(env, argv[3]));
-  const float mu = static_cast<float>(GetNumber(env, argv[4]));
-  const float wd = static_cast<float>(GetNumber(env, argv[5]));
   bool nesterov = false;
   napi_get_value_bool(env, argv[6], &nesterov);
-  FlushDenormals flush;
-  float* __restrict__ pp = p.data;
-  const float* __restrict__ gg = g.data;
-  float* __restrict__ bb = buf.data;
-  const size_t n = p.length;
-  if (!bb) {
-    for (size_t i = 0; i < n; i++) pp[i] -= lr * (gg[i] + wd * pp[i]);
-  } else if (!nesterov) {
-    for (size_t i = 0; i < n; i++) {
-      const float b = mu * bb[i] + (gg[i] + wd * pp[i]);
-      bb[i] = b;
-      pp[i] -= lr * b;
-    }
-  } else {
-    for (size_t i = 0; i < n; i++) {
-      const float d = gg[i] + wd * pp[i];
-      const float b = mu * bb[i] + d;
-      bb[i] = b;
-      pp[i] -= lr * (d + mu * b);
-    }
-  }
+  const SgdArgs args{p.data, g.data, buf.data, static_cast<float>(GetNumber(env, argv[3])), static_cast<float>(GetNumber(env, argv[4])),
+                     static_cast<float>(GetNumber(env, argv[5])), nesterov};
+  ParallelLoop::Instance().Run(p.length, GetThreads(env, argc, argv, 7), [&args](size_t begin, size_t end) { SgdRange(args, begin, end); });
   return nullptr;
 }
 
-// adam(p, g, m, v, beta1, beta2, l2, stepScale, epsScaled, decayFactor)
+struct AdamArgs {
+  float* p;
+  const float* g;
+  float* m;
+  float* v;
+  float b1, b2, l2, a, eps, decay;
+};
+
+// Scalars copied to locals so that the compiler knows the stores cannot change them (and vectorizes).
+void AdamRange(const AdamArgs& args, size_t begin, size_t end) {
+  FlushDenormals flush;
+  float* __restrict__ pp = args.p;
+  const float* __restrict__ gg = args.g;
+  float* __restrict__ mm = args.m;
+  float* __restrict__ vv = args.v;
+  const float b1 = args.b1, b2 = args.b2, l2 = args.l2, a = args.a, eps = args.eps, decay = args.decay;
+  for (size_t i = begin; i < end; i++) {
+    const float gi = gg[i] + l2 * pp[i];
+    const float mi = b1 * mm[i] + gi;
+    const float vi = b2 * vv[i] + gi * gi;
+    mm[i] = mi;
+    vv[i] = vi;
+    pp[i] = pp[i] * decay - a * (mi / (std::sqrt(vi) + eps));
+  }
+}
+
+// adam(p, g, m, v, beta1, beta2, l2, stepScale, epsScaled, decayFactor, threads?)
 napi_value Adam(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 11;
+  napi_value argv[11];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   Floats p, g, m, v;
   if (!GetFloats(env, argv[0], &p) || !GetFloats(env, argv[1], &g) || !GetFloats(env, argv[2], &m) || !GetFloats(env, argv[3], &v)) return nullptr;
@@ -104,20 +149,8 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   const float a = static_cast<float>(GetNumber(env, argv[7]));
   const float eps = static_cast<float>(GetNumber(env, argv[8]));
   const float decay = static_cast<float>(GetNumber(env, argv[9]));
-  FlushDenormals flush;
-  float* __restrict__ pp = p.data;
-  const float* __restrict__ gg = g.data;
-  float* __restrict__ mm = m.data;
-  float* __restrict__ vv = v.data;
-  const size_t n = p.length;
-  for (size_t i = 0; i < n; i++) {
-    const float gi = gg[i] + l2 * pp[i];
-    const float mi = b1 * mm[i] + gi;
-    const float vi = b2 * vv[i] + gi * gi;
-    mm[i] = mi;
-    vv[i] = vi;
-    pp[i] = pp[i] * decay - a * (mi / (std::sqrt(vi) + eps));
-  }
+  const AdamArgs args{p.data, g.data, m.data, v.data, b1, b2, l2, a, eps, decay};
+  ParallelLoop::Instance().Run(p.length, GetThreads(env, argc, argv, 10), [&args](size_t begin, size_t end) { AdamRange(args, begin, end); });
   return nullptr;
 }
 

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gatherRows, gatherRowsAsync, nativeKernels } from '../src/engine/native.js';
+import { Rng } from '../src/util/random.js';
 
 test('gatherRows copies the asked rows in order, and rejects rows out of range', { skip: !nativeKernels() && 'native kernels not built' }, () => {
   const d = 3;
@@ -26,4 +27,29 @@ test('gatherRowsAsync copies on a worker thread and rejects rows out of range', 
   assert.deepEqual(dst, expected);
   assert.equal(dst[0], 10);
   if (nativeKernels()) await assert.rejects(gatherRowsAsync(src, d, Int32Array.from([6]), new Float32Array(d)), /out of range/);
+});
+
+test('the fused updates give the same bits on one thread and split across threads', { skip: !nativeKernels() && 'native kernels not built' }, () => {
+  const k = nativeKernels()!;
+  const n = 300_001; // large enough to be split, and not a multiple of the split
+  const rng = new Rng(5);
+  const start = () => ({
+    p: Float32Array.from({ length: n }, () => rng.normal()),
+    g: Float32Array.from({ length: n }, () => rng.normal()),
+    a: Float32Array.from({ length: n }, () => rng.normal() * 0.1),
+    b: Float32Array.from({ length: n }, () => Math.abs(rng.normal()) * 0.1),
+  });
+  const s = start();
+  const one = { p: s.p.slice(), a: s.a.slice(), b: s.b.slice() };
+  const split = { p: s.p.slice(), a: s.a.slice(), b: s.b.slice() };
+  for (let step = 0; step < 3; step++) {
+    k.adam(one.p, s.g, one.a, one.b, 0.9, 0.999, 1e-4, 1e-3, 1e-8, 1, 1);
+    k.adam(split.p, s.g, split.a, split.b, 0.9, 0.999, 1e-4, 1e-3, 1e-8, 1, 4);
+    k.sgd(one.p, s.g, one.a, 0.01, 0.9, 1e-4, true, 1);
+    k.sgd(split.p, s.g, split.a, 0.01, 0.9, 1e-4, true, 4);
+  }
+  assert.notDeepEqual(one.p, s.p, 'the updates changed the parameters');
+  assert.deepEqual(split.p, one.p);
+  assert.deepEqual(split.a, one.a);
+  assert.deepEqual(split.b, one.b);
 });

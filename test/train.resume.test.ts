@@ -6,7 +6,7 @@ import { loadBuiltin } from '../src/data/builtin.js';
 import { getAlgorithm, runAlgorithm } from '../src/algorithms/registry.js';
 import type { TrainState } from '../src/engine/trainStep.js';
 import { mlp } from '../src/nn/models.js';
-import type { TrainSettings } from '../src/train/loop.js';
+import { splitThreads, type TrainSettings } from '../src/train/loop.js';
 
 const ds = loadBuiltin('embeddings', { seed: 0, nTrain: 400, nVal: 100, nTest: 100, dim: 16 });
 
@@ -45,4 +45,15 @@ test('evaluations run in the background on snapshots: each curve point equals a 
   const lengths: number[] = [];
   await run('erm', { checkpointEvery: 20, onCheckpoint: (s, curve) => { lengths.push(curve.length); } });
   assert.deepEqual(lengths, [3]);
+});
+
+test('threads are split between training and background evaluation only when evaluation is a large share', () => {
+  const cmnistLike = { train: { y: new Int32Array(5000) }, val: { y: new Int32Array(2000) }, test: { y: new Int32Array(3000) } } as unknown as Parameters<typeof splitThreads>[1];
+  // 5,000 evaluation rows every 50 steps of 35: about half the work.
+  assert.deepEqual(splitThreads({ threads: 2, evalEvery: 50 }, cmnistLike, 35), { threads: 1, predictorThreads: 1 });
+  assert.deepEqual(splitThreads({ threads: 4, evalEvery: 50 }, cmnistLike, 35), { threads: 2, predictorThreads: 2 });
+  // Rare or no evaluation, or a single thread: no split.
+  assert.deepEqual(splitThreads({ threads: 2, evalEvery: 500 }, cmnistLike, 128), { threads: 2, predictorThreads: 2 });
+  assert.deepEqual(splitThreads({ threads: 2, evalEvery: 0 }, cmnistLike, 35), { threads: 2, predictorThreads: 2 });
+  assert.deepEqual(splitThreads({ threads: 1, evalEvery: 50 }, cmnistLike, 35), { threads: 1, predictorThreads: 1 });
 });

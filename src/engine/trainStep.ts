@@ -8,7 +8,7 @@ import { gradients } from './autodiff.js';
 import { nativeKernels, type NativeKernels } from './native.js';
 import { emitOnnx, parseDimInput } from './onnx.js';
 import { openEngineSession, type EngineSession, type RunnerKind } from './runtime.js';
-import { checkFeed, ort, tensor } from './session.js';
+import { checkFeed, defaultThreads, ort, tensor } from './session.js';
 
 /** How an optimizer plugs into the step (see src/nn/optimizers.ts). */
 export interface UpdateRule {
@@ -16,7 +16,7 @@ export interface UpdateRule {
   readonly scalarNames: readonly string[];
   update(g: Graph, param: Value, grad: Value, state: readonly Value[], scalars: Readonly<Record<string, Value>>): { param: Value; state: Value[] };
   scalars(t: number, lr: number): Record<string, number>;
-  nativeUpdate?(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>): void;
+  nativeUpdate?(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
 }
 
 /** 'graph': the update is ONNX nodes; 'native': fused kernels; 'auto': native when built. */
@@ -305,6 +305,8 @@ function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels): Placement
   const grads = spec.params.map((p) => tensor('float32', new Float32Array(fixedSize(p)), p.shape as number[]));
   const states = spec.params.map((p) => spec.update.stateSlots.map(() => new Float32Array(fixedSize(p))));
   const update = spec.update.nativeUpdate!;
+  // The update may use as many threads as the session.
+  const threads = spec.threads ?? defaultThreads();
   return {
     kind: 'native',
     params: () => params,
@@ -316,7 +318,7 @@ function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels): Placement
       });
     },
     finish(scalars) {
-      params.forEach((p, i) => update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars));
+      params.forEach((p, i) => update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars, threads));
     },
   };
 }

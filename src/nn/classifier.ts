@@ -23,6 +23,8 @@ export interface ClassifierOptions {
   /** GroupDRO's group count and step size η (loss 'groupdro'). */
   groupDro?: { numGroups: number; eta: number };
   threads?: number;
+  /** Threads of the predictor's session (default: `threads`). */
+  predictorThreads?: number;
   /** Where the optimizer update runs (default 'auto': fused native kernels when built). */
   placement?: OptimizerPlacement;
   /** Which session runner to use (default: the native one when built). */
@@ -92,7 +94,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     placement: opts.placement,
     runner: opts.runner,
   });
-  const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.threads, opts.runner);
+  const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.predictorThreads ?? opts.threads, opts.runner);
   return {
     model,
     step,

@@ -25,7 +25,7 @@ export interface Optimizer {
   /** Values of the per-step scalars at step t (1-based) with learning rate lr, in float64. */
   scalars(t: number, lr: number): Record<string, number>;
   /** The same update as one fused pass (native/kernels.cc), in place. */
-  nativeUpdate(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>): void;
+  nativeUpdate(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
 }
 
 export function makeOptimizer(config: OptimizerConfig): Optimizer {
@@ -74,8 +74,8 @@ function sgd(c: Required<OptimizerConfig>): Optimizer {
       return { param: g.sub(p, g.mul(s.lr, d)), state: next };
     },
     scalars: (_t, lr) => ({ lr }),
-    nativeUpdate(k, p, grad, state, s) {
-      k.sgd(p, grad, useMomentum ? state[0] : null, s.lr, c.momentum, c.weightDecay, c.nesterov);
+    nativeUpdate(k, p, grad, state, s, threads) {
+      k.sgd(p, grad, useMomentum ? state[0] : null, s.lr, c.momentum, c.weightDecay, c.nesterov, threads);
     },
   };
 }
@@ -117,8 +117,8 @@ function adam(c: Required<OptimizerConfig>): Optimizer {
       if (decoupled) out.decayFactor = 1 - lr * c.weightDecay;
       return out;
     },
-    nativeUpdate(k, p, grad, state, s) {
-      k.adam(p, grad, state[0], state[1], c.beta1, c.beta2, decoupled ? 0 : c.weightDecay, s.stepScale, s.epsScaled, decoupled ? s.decayFactor : 1);
+    nativeUpdate(k, p, grad, state, s, threads) {
+      k.adam(p, grad, state[0], state[1], c.beta1, c.beta2, decoupled ? 0 : c.weightDecay, s.stepScale, s.epsScaled, decoupled ? s.decayFactor : 1, threads);
     },
   };
 }
