@@ -211,8 +211,15 @@ export class TrainStep {
       if (!v) throw new Error(`TrainStep.run: unknown output "${name}"; outputs: ${this.outputNames.join(', ')}`);
       outputs[name] = fetches[name] = this.outputBuffer(name, v);
     }
-    if (this.session.runSync) this.session.runSync(this.feeds, fetches);
-    else await this.session.run(this.feeds, fetches);
+    if (this.session.runSync) {
+      // Short runs go on the main thread (no hand-off to a worker thread and back). Yield once
+      // first, so that the caller can start work for worker threads (the next batch's gather)
+      // before this run blocks the main thread.
+      await undefined;
+      this.session.runSync(this.feeds, fetches);
+    } else {
+      await this.session.run(this.feeds, fetches);
+    }
     this.placement.finish(scalars);
     this.stepCount = t;
     return { loss: this.loss.data[0] as number, outputs };
