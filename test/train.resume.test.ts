@@ -57,3 +57,12 @@ test('threads are split between training and background evaluation only when eva
   assert.deepEqual(splitThreads({ threads: 2, evalEvery: 0 }, cmnistLike, 35), { threads: 2, predictorThreads: 2 });
   assert.deepEqual(splitThreads({ threads: 1, evalEvery: 50 }, cmnistLike, 35), { threads: 1, predictorThreads: 1 });
 });
+
+test('a run that diverges throws, and no evaluation reports after the throw', async () => {
+  const seen: number[] = [];
+  await assert.rejects(run('erm', { lr: 3e38, evalEvery: 1, onEval: (p) => seen.push(p.step) }), /training diverged/);
+  const atThrow = seen.length;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(seen.length, atThrow);
+  assert.ok(seen.every((s, i) => s === i), `evaluations in order: ${seen.join(', ')}`);
+});

@@ -167,40 +167,51 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     }
     return batch;
   };
-  let nextRows = step.steps < settings.steps ? Int32Array.from(sampler.next()) : undefined;
-  let next = nextRows && prepare(nextRows, slot);
-  while (step.steps < settings.steps) {
-    const rows = nextRows!;
-    const t = step.steps + 1;
-    await next!.ready;
-    // (The run may complete before it returns: count from t, not from step.steps.)
-    const pending = step.run(next!.feeds, { lr: settings.lr, fetch });
-    if (t < settings.steps) {
-      slot = 1 - slot;
-      nextRows = Int32Array.from(sampler.next());
-      next = prepare(nextRows, slot);
-    }
-    const result = await pending;
-    if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
-    lastLoss = result.loss;
-    if (!Number.isFinite(lastLoss)) {
-      throw new Error(`training diverged: the loss is ${lastLoss} at step ${t} (learning rate ${settings.lr}); try a smaller learning rate`);
-    }
-    if (wantLosses) hooks.afterStep!(rows, result.outputs.perExampleLoss.data as Float32Array);
-    settings.onStep?.(t);
-    if ((settings.evalEvery > 0 && t % settings.evalEvery === 0) || t === settings.steps) evaluate(t, lastLoss);
-    // Steps can run without ever returning to the event loop; background evaluations need it.
-    if (evaluator.busy) await new Promise((resolve) => setImmediate(resolve));
-    if (settings.onCheckpoint && settings.checkpointEvery && t % settings.checkpointEvery === 0 && t < settings.steps) {
-      await evaluator.settled();
-      const state = step.saveState();
-      if (dro) state.loopState = [Float32Array.from(droWeights!.data as Float32Array)];
-      await settings.onCheckpoint(state, curve);
-    }
+  try {
+    await runSteps();
+  } catch (error) {
+    // Nothing runs on after a failure: queued evaluations are dropped, the sessions released.
+    await evaluator.stop();
+    await classifier.dispose();
+    throw error;
   }
-  if (evaluator.lastScheduled !== step.steps) evaluate(step.steps, lastLoss);
-  await evaluator.settled();
   return { curve, classifier };
+
+  async function runSteps(): Promise<void> {
+    let nextRows = step.steps < settings.steps ? Int32Array.from(sampler.next()) : undefined;
+    let next = nextRows && prepare(nextRows, slot);
+    while (step.steps < settings.steps) {
+      const rows = nextRows!;
+      const t = step.steps + 1;
+      await next!.ready;
+      // (The run may complete before it returns: count from t, not from step.steps.)
+      const pending = step.run(next!.feeds, { lr: settings.lr, fetch });
+      if (t < settings.steps) {
+        slot = 1 - slot;
+        nextRows = Int32Array.from(sampler.next());
+        next = prepare(nextRows, slot);
+      }
+      const result = await pending;
+      if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
+      lastLoss = result.loss;
+      if (!Number.isFinite(lastLoss)) {
+        throw new Error(`training diverged: the loss is ${lastLoss} at step ${t} (learning rate ${settings.lr}); try a smaller learning rate`);
+      }
+      if (wantLosses) hooks.afterStep!(rows, result.outputs.perExampleLoss.data as Float32Array);
+      settings.onStep?.(t);
+      if ((settings.evalEvery > 0 && t % settings.evalEvery === 0) || t === settings.steps) evaluate(t, lastLoss);
+      // Steps can run without ever returning to the event loop; background evaluations need it.
+      if (evaluator.busy) await new Promise((resolve) => setImmediate(resolve));
+      if (settings.onCheckpoint && settings.checkpointEvery && t % settings.checkpointEvery === 0 && t < settings.steps) {
+        await evaluator.settled();
+        const state = step.saveState();
+        if (dro) state.loopState = [Float32Array.from(droWeights!.data as Float32Array)];
+        await settings.onCheckpoint(state, curve);
+      }
+    }
+    if (evaluator.lastScheduled !== step.steps) evaluate(step.steps, lastLoss);
+    await evaluator.settled();
+  }
 }
 
 /** Batches smaller than this (in floats: 256 KB) are gathered on the main thread. */
@@ -312,6 +323,12 @@ class Evaluator {
     }).finally(() => {
       this.pending--;
     });
+  }
+
+  /** Drop the evaluations not yet started and wait for the running one (its failure ignored). */
+  async stop(): Promise<void> {
+    this.failure ??= { error: new Error('stopped') };
+    await this.queue;
   }
 
   /** Wait for every scheduled evaluation; rethrows the first failure. */
