@@ -5,7 +5,7 @@
       "sources": ["native/kernels.cc", "native/ort_runner.cc"],
       "cflags_cc": ["-O3", "-march=native", "-fno-math-errno", "-std=c++17"],
       "cflags!": ["-fno-exceptions"],
-      "libraries": ["-ldl"]
+      "conditions": [["OS!='win'", { "libraries": ["-ldl"] }]]
     }
   ]
 }

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkloadResult } from './workloads.js';
 import { nativeKernels } from '../src/engine/native.js';
+import { defaultRunner } from '../src/engine/runtime.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -27,6 +28,7 @@ function torchAvailable(): boolean {
 }
 
 console.log(`# optimizer updates: ${nativeKernels() ? 'fused native kernels (native/kernels.cc)' : 'inside the ONNX graph (native kernels not built)'}`);
+console.log(`# sessions: ${defaultRunner() === 'native' ? 'the native runner (native/ort_runner.cc)' : "onnxruntime-node's InferenceSession"}`);
 const ours: Record<string, WorkloadResult> = {};
 for (const id of only) {
   const out = execFileSync(process.execPath, [join(here, 'one.js'), id, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 });

@@ -12,7 +12,11 @@
 // where a Tensor is any { type, dims, data } (an onnxruntime-common Tensor qualifies). Every output
 // is preallocated by the caller.
 #include <node_api.h>
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <dlfcn.h>
+#endif
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -31,6 +35,22 @@ Env* g_env = nullptr;
 MemoryInfo* g_cpu = nullptr;
 
 void ThrowError(napi_env env, const std::string& message) { napi_throw_error(env, nullptr, message.c_str()); }
+
+// The library's OrtGetApiBase, or null with `why` set.
+void* LoadApiBase(const std::string& path, std::string* why) {
+#if defined(_WIN32)
+  HMODULE lib = LoadLibraryA(path.c_str());
+  if (!lib) return *why = "LoadLibrary failed", nullptr;
+  return reinterpret_cast<void*>(GetProcAddress(lib, "OrtGetApiBase"));
+#else
+  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char* error = dlerror();
+    return *why = error ? error : "dlopen failed", nullptr;
+  }
+  return dlsym(lib, "OrtGetApiBase");
+#endif
+}
 
 // The message of a failed status (and the status released), or "" for success.
 std::string ErrorOf(const void* const* api, StatusPtr status) {
@@ -70,13 +90,12 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   const std::string path = GetString(env, argv[0]);
-  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    const char* why = dlerror();
-    ThrowError(env, "ortOpen: cannot load " + path + ": " + (why ? why : "unknown error"));
+  std::string why;
+  auto get_base = reinterpret_cast<const ApiBase* (*)()>(LoadApiBase(path, &why));
+  if (!why.empty()) {
+    ThrowError(env, "ortOpen: cannot load " + path + ": " + why);
     return nullptr;
   }
-  auto get_base = reinterpret_cast<const ApiBase* (*)()>(dlsym(lib, "OrtGetApiBase"));
   const ApiBase* base = get_base ? get_base() : nullptr;
   const void* const* api = base ? base->GetApi(kOrtApiVersion) : nullptr;
   if (!api) {
