@@ -284,14 +284,21 @@ napi_value MakePlan(napi_env env, napi_callback_info info) {
   return external;
 }
 
-int ElementTypeOf(const std::string& name, size_t* bytes) {
-  if (name == "float32") return *bytes = 4, kFloat;
-  if (name == "int32") return *bytes = 4, kInt32;
-  if (name == "int64") return *bytes = 8, kInt64;
-  if (name == "float64") return *bytes = 8, kDouble;
-  if (name == "bool") return *bytes = 1, kBool;
-  if (name == "uint8") return *bytes = 1, kUint8;
-  return 0;
+// ONNX element type, its size and the typed array that must hold it, for a tensor type name.
+struct ElementKind {
+  int type = 0;
+  size_t bytes = 0;
+  napi_typedarray_type array = napi_uint8_array;
+};
+
+ElementKind ElementKindOf(const std::string& name) {
+  if (name == "float32") return {kFloat, 4, napi_float32_array};
+  if (name == "int32") return {kInt32, 4, napi_int32_array};
+  if (name == "int64") return {kInt64, 8, napi_bigint64_array};
+  if (name == "float64") return {kDouble, 8, napi_float64_array};
+  if (name == "bool") return {kBool, 1, napi_uint8_array};
+  if (name == "uint8") return {kUint8, 1, napi_uint8_array};
+  return {};
 }
 
 // One run's tensors wrapped as OrtValues over the callers' buffers.
@@ -323,9 +330,8 @@ std::string Wrap(napi_env env, napi_value tensor, Value** out) {
   if (napi_get_named_property(env, tensor, "type", &type_value) != napi_ok) return "not a tensor";
   napi_get_named_property(env, tensor, "dims", &dims_value);
   napi_get_named_property(env, tensor, "data", &data_value);
-  size_t element_bytes = 0;
-  const int type = ElementTypeOf(GetString(env, type_value), &element_bytes);
-  if (!type) return "unsupported tensor type";
+  const ElementKind kind = ElementKindOf(GetString(env, type_value));
+  if (!kind.type) return "unsupported tensor type";
   bool is_array = false;
   napi_is_array(env, dims_value, &is_array);
   if (!is_array) return "dims must be an array";
@@ -346,14 +352,13 @@ std::string Wrap(napi_env env, napi_value tensor, Value** out) {
   napi_value buffer;
   size_t offset;
   if (napi_get_typedarray_info(env, data_value, &array_type, &length, &data, &buffer, &offset) != napi_ok) return "data must be a typed array";
-  size_t array_bytes = length;
-  if (array_type == napi_float32_array || array_type == napi_int32_array) array_bytes *= 4;
-  else if (array_type == napi_float64_array || array_type == napi_bigint64_array) array_bytes *= 8;
-  if (array_bytes != count * element_bytes) return "data length does not match dims";
+  if (array_type != kind.array) return "data is not the typed array of its type";
+  if (length != count) return "data length does not match dims";
+  const size_t array_bytes = length * kind.bytes;
   static int64_t empty_shape = 0;
   static float empty_data = 0;
   return TakeError(At<CreateTensorWithDataFn>(g_api, kCreateTensorWithDataAsOrtValue)(
-      g_cpu, data ? data : &empty_data, array_bytes, rank ? shape.data() : &empty_shape, rank, type, out));
+      g_cpu, data ? data : &empty_data, array_bytes, rank ? shape.data() : &empty_shape, rank, kind.type, out));
 }
 
 // Parse (plan, inputs, outputs) into a Call; null (with an exception pending) on bad arguments.

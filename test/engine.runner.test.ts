@@ -52,6 +52,8 @@ test('bad calls to the native runner name the input or output at fault', { skip 
   // A tensor whose data does not match its dims never reaches ONNX Runtime.
   const lying = { type: 'float32', dims: [2, 3], data: new Float32Array(5) } as unknown as typeof x;
   await assert.rejects(s.run({ x: lying, w }, { y }), /input x: data length does not match dims/);
+  const mistyped = { type: 'float32', dims: [2, 3], data: new Int32Array(6) } as unknown as typeof x;
+  await assert.rejects(s.run({ x: mistyped, w }, { y }), /input x: data is not the typed array of its type/);
   await s.release();
 });
 
