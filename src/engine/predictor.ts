@@ -16,7 +16,6 @@ export interface PredictorSpec {
 }
 
 export class Predictor {
-  private readonly feeds: Record<string, ort.Tensor> = {};
   /** Ordinary memory that chunks of shared x are copied into (ONNX Runtime rejects SharedArrayBuffers). */
   private staging?: Float32Array;
 
@@ -60,21 +59,31 @@ export class Predictor {
     if (out.length !== n * k) throw new Error(`predict: out has ${out.length} values, expected ${n * k}`);
     const params = opts.params ?? this.paramSource();
     if (params.length !== this.spec.params.length) throw new Error(`predict: ${params.length} parameter tensors given, the model has ${this.spec.params.length}`);
-    this.spec.params.forEach((p, i) => { this.feeds[p.name] = params[i]; });
+    // Calls may overlap (each has its own feeds; the staging buffer goes to one call at a time).
+    const feeds: Record<string, ort.Tensor> = {};
+    this.spec.params.forEach((p, i) => { feeds[p.name] = params[i]; });
     const shared = typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer;
-    if (shared && (!this.staging || this.staging.length < Math.min(chunk, n) * d)) this.staging = new Float32Array(Math.min(chunk, n) * d);
-    for (let start = 0; start < n; start += chunk) {
-      const rows = Math.min(chunk, n - start);
-      let xs = x.subarray(start * d, (start + rows) * d);
-      if (shared) {
-        const copy = this.staging!.subarray(0, rows * d);
-        copy.set(xs);
-        xs = copy;
+    let staging: Float32Array | undefined;
+    if (shared) {
+      staging = this.staging && this.staging.length >= Math.min(chunk, n) * d ? this.staging : new Float32Array(Math.min(chunk, n) * d);
+      this.staging = undefined;
+    }
+    try {
+      for (let start = 0; start < n; start += chunk) {
+        const rows = Math.min(chunk, n - start);
+        let xs = x.subarray(start * d, (start + rows) * d);
+        if (staging) {
+          const copy = staging.subarray(0, rows * d);
+          copy.set(xs);
+          xs = copy;
+        }
+        feeds[this.spec.x.name] = tensor('float32', xs, [rows, d]);
+        bindDimInputs(this.session.inputNames, [this.spec.x], feeds);
+        const target = tensor('float32', out.subarray(start * k, (start + rows) * k), [rows, k]);
+        await this.session.run(feeds, { output: target });
       }
-      this.feeds[this.spec.x.name] = tensor('float32', xs, [rows, d]);
-      bindDimInputs(this.session.inputNames, [this.spec.x], this.feeds);
-      const target = tensor('float32', out.subarray(start * k, (start + rows) * k), [rows, k]);
-      await this.session.run(this.feeds, { output: target });
+    } finally {
+      if (staging) this.staging = staging;
     }
     return out;
   }
