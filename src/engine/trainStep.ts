@@ -42,6 +42,7 @@ export interface TrainStepSpec {
 
 export interface StepResult {
   loss: number;
+  /** The fetched outputs, in buffers that the next step overwrites. */
   outputs: Record<string, ort.Tensor>;
 }
 

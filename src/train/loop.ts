@@ -156,8 +156,8 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     settings.onEval?.(point);
   });
   if (step.steps === 0 && settings.evalEvery > 0) evaluate(0, NaN);
-  // The next batch is copied on a worker thread while ONNX Runtime runs the current step (which
-  // blocks the main thread), into the other of two buffer sets. The sampler's order is unchanged.
+  // The next batch is prepared while the current step runs (large batches are copied on a worker
+  // thread), into the other of two buffer sets. The sampler's order is unchanged.
   let slot = 0;
   const prepare = (rows: Int32Array, into: number) => {
     const batch = feeder.fill(rows, into);
@@ -210,7 +210,6 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       }
     }
     if (evaluator.lastScheduled !== step.steps) evaluate(step.steps, lastLoss);
-    evaluator.trainingDone = true;
     await evaluator.settled();
   }
 }
@@ -306,8 +305,6 @@ class Evaluator {
   private pending = 0;
   /** The step of the last evaluation scheduled (−1: none). */
   lastScheduled = -1;
-  /** Once training is over, the splits of an evaluation run side by side on the freed cores. */
-  trainingDone = false;
 
   /** Whether evaluations are queued or running. */
   get busy(): boolean {
@@ -344,20 +341,16 @@ class Evaluator {
     const { ds, G } = this;
     const k = ds.numClasses;
     const logits = (split: Split) => this.classifier.predictor.run(split.x, split.y.length, { params });
-    const splits = [ds.val, ds.test, ...(this.settings.evalTrain ? [ds.train] : [])];
-    const all: Float32Array[] = [];
-    if (this.trainingDone) all.push(...await Promise.all(splits.map(logits)));
-    else for (const split of splits) all.push(await logits(split));
-    const [valLogits, testLogits, trainLogits] = all;
+    const valLogits = await logits(ds.val);
     const point: CurvePoint = {
       step,
       loss,
       val: evaluateLogits(valLogits, ds.val.y, this.groups.val, G, k),
-      test: evaluateLogits(testLogits, ds.test.y, this.groups.test, G, k),
+      test: evaluateLogits(await logits(ds.test), ds.test.y, this.groups.test, G, k),
     };
     const inferred = this.settings.valInferredGroups;
     if (inferred) point.valInferred = evaluateLogits(valLogits, ds.val.y, inferred.groups, inferred.numGroups, k);
-    if (trainLogits) point.train = evaluateLogits(trainLogits, ds.train.y, this.groups.train, G, k);
+    if (this.settings.evalTrain) point.train = evaluateLogits(await logits(ds.train), ds.train.y, this.groups.train, G, k);
     return point;
   }
 }
