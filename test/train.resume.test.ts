@@ -66,3 +66,8 @@ test('a run that diverges throws, and no evaluation reports after the throw', as
   assert.equal(seen.length, atThrow);
   assert.ok(seen.every((s, i) => s === i), `evaluations in order: ${seen.join(', ')}`);
 });
+
+test('full-batch runs with their own sampler (SUBG) split threads too', async () => {
+  const r = await run('subg', { batchSize: 'full', threads: 2, steps: 5, evalEvery: 5 });
+  assert.deepEqual(r.curve.map((p) => p.step), [0, 5]);
+});

@@ -123,7 +123,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     weights: useWeights,
     groupDro: dro ? { numGroups: dro.numGroups, eta: dro.eta } : undefined,
     fullBatch: full ? { x: train.x, y: train.y, n } : undefined,
-    ...splitThreads(settings, ds, full ? n : (settings.batchSize as number)),
+    ...splitThreads(settings, ds, settings.batchSize === 'full' ? n : settings.batchSize),
   });
   const step = classifier.step;
   if (settings.resume) step.loadState(settings.resume);
