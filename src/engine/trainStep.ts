@@ -3,7 +3,7 @@
 // preallocated outputs that swap every step) or, when the native kernels are built, as one fused
 // pass per tensor over buffers updated in place (the graph then outputs the gradients into
 // preallocated buffers). Both paths implement the same arithmetic.
-import type { ConstantData, DType, Graph, Value } from './graph.js';
+import { typedArrayFor, type ConstantData, type DType, type Graph, type Value } from './graph.js';
 import { gradients } from './autodiff.js';
 import { nativeKernels, type NativeKernels } from './native.js';
 import { emitOnnx, parseDimInput } from './onnx.js';
@@ -236,7 +236,7 @@ export class TrainStep {
     const key = `${name}[${dims.join(',')}]`;
     let t = this.outputBuffers.get(key);
     if (!t) {
-      t = tensor(v.dtype, allocate(v.dtype, dims.reduce((a, b) => a * b, 1)), dims);
+      t = tensor(v.dtype, typedArrayFor(v.dtype, new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(0)), dims);
       this.outputBuffers.set(key, t);
     }
     return t;
@@ -329,16 +329,6 @@ function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels): Placement
       params.forEach((p, i) => update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars, threads));
     },
   };
-}
-
-function allocate(dtype: DType, size: number) {
-  switch (dtype) {
-    case 'float32': return new Float32Array(size);
-    case 'float64': return new Float64Array(size);
-    case 'int32': return new Int32Array(size);
-    case 'int64': return new BigInt64Array(size);
-    case 'bool': return new Uint8Array(size);
-  }
 }
 
 export function fixedSize(v: Value): number {
