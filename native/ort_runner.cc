@@ -9,6 +9,8 @@
 //   ortSessionNames(session) → { inputs, outputs }; ortRelease(session)
 //   ortPlan(session, inputNames: string[], outputNames: string[]) → plan
 //   ortRun(plan, inputs: Tensor[], outputs: Tensor[]) / ortRunAsync(...) → Promise
+//   ortFinishedRuns() → asynchronous runs finished on their worker thread whose promise is not yet
+//     settled (it settles when the main thread returns to the event loop)
 // where a Tensor is any { type, dims, data } (an onnxruntime-common Tensor qualifies). Every output
 // is preallocated by the caller.
 #include <node_api.h>
@@ -17,6 +19,7 @@
 #else
 #include <dlfcn.h>
 #endif
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -31,6 +34,9 @@ using namespace ort_abi;
 // Process-wide, set once under g_open (worker threads may open concurrently), read-only after.
 std::mutex g_open;
 const void* const* g_api = nullptr;
+// Counted across the process (every Node environment that loads the addon): a caller may yield
+// once more than it needed to, never less.
+std::atomic<int> g_finished_runs{0};
 Env* g_env = nullptr;
 MemoryInfo* g_cpu = nullptr;
 
@@ -427,8 +433,9 @@ napi_value Run(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-void RunAsyncComplete(napi_env env, napi_status, void* data) {
+void RunAsyncComplete(napi_env env, napi_status status, void* data) {
   auto* call = static_cast<Call*>(data);
+  if (status != napi_cancelled) g_finished_runs.fetch_sub(1, std::memory_order_relaxed);
   call->plan->box->running--;
   call->Release(env);
   if (call->error.empty()) {
@@ -445,6 +452,12 @@ void RunAsyncComplete(napi_env env, napi_status, void* data) {
   delete call;
 }
 
+napi_value FinishedRuns(napi_env env, napi_callback_info) {
+  napi_value count;
+  napi_create_int32(env, g_finished_runs.load(std::memory_order_acquire), &count);
+  return count;
+}
+
 napi_value RunAsync(napi_env env, napi_callback_info info) {
   Call* call = Prepare(env, info, true);
   if (!call) return nullptr;
@@ -453,7 +466,12 @@ napi_value RunAsync(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "ortRunAsync", NAPI_AUTO_LENGTH, &name);
   call->plan->box->running++;
   napi_create_async_work(
-      env, nullptr, name, [](napi_env, void* data) { static_cast<Call*>(data)->Execute(); }, RunAsyncComplete, call, &call->work);
+      env, nullptr, name,
+      [](napi_env, void* data) {
+        static_cast<Call*>(data)->Execute();
+        g_finished_runs.fetch_add(1, std::memory_order_release);
+      },
+      RunAsyncComplete, call, &call->work);
   napi_queue_async_work(env, call->work);
   return promise;
 }
@@ -464,7 +482,8 @@ void RegisterOrtRunner(napi_env env, napi_value exports) {
   const struct {
     const char* name;
     napi_callback fn;
-  } functions[] = {{"ortOpen", Open}, {"ortCreateSession", CreateSession}, {"ortSessionNames", SessionNames}, {"ortRelease", ReleaseSession}, {"ortPlan", MakePlan}, {"ortRun", Run}, {"ortRunAsync", RunAsync}};
+  } functions[] = {{"ortOpen", Open}, {"ortCreateSession", CreateSession}, {"ortSessionNames", SessionNames}, {"ortRelease", ReleaseSession}, {"ortPlan", MakePlan}, {"ortRun", Run}, {"ortRunAsync", RunAsync},
+                   {"ortFinishedRuns", FinishedRuns}};
   for (const auto& f : functions) {
     napi_value fn;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn);

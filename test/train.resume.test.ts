@@ -71,3 +71,24 @@ test('full-batch runs with their own sampler (SUBG) split threads too', async ()
   const r = await run('subg', { batchSize: 'full', threads: 2, steps: 5, evalEvery: 5 });
   assert.deepEqual(r.curve.map((p) => p.step), [0, 5]);
 });
+
+test('once training is over, queued evaluations run side by side and still arrive in order, unchanged', async () => {
+  // Evaluation-heavy settings split 2 threads 1 + 1, so the last queued evaluations may run two at a time.
+  const settings: Partial<TrainSettings> = { steps: 25, evalEvery: 1, batchSize: 8 };
+  assert.equal(splitThreads({ threads: 2, evalEvery: 1 }, ds, 8).predictorThreads, 1);
+  const seen: number[] = [];
+  const wide = await run('erm', { ...settings, threads: 2, onEval: (p) => seen.push(p.step) });
+  const narrow = await run('erm', { ...settings, threads: 1 });
+  const steps = Array.from({ length: 26 }, (_, i) => i);
+  assert.deepEqual(seen, steps);
+  assert.deepEqual(wide.curve.map((p) => p.step), steps);
+  assert.deepEqual(wide.curve, narrow.curve);
+});
+
+test('evaluations are delivered while training runs, not only at the end', async () => {
+  const deliveredAt: number[] = [];
+  let step = 0;
+  await run('erm', { model: mlp([16, 64, 2]), steps: 1000, evalEvery: 500, onStep: (t) => { step = t; }, onEval: () => deliveredAt.push(step) });
+  assert.equal(deliveredAt.length, 3);
+  assert.ok(deliveredAt[0] < 1000, `the first evaluation arrived at step ${deliveredAt[0]}`);
+});

@@ -88,6 +88,14 @@ export class Predictor {
     return out;
   }
 
+  /**
+   * Whether a run of this predictor may have finished and be waiting for the main thread to return
+   * to the event loop (true whenever the runner cannot tell).
+   */
+  finishedRunWaiting(): boolean {
+    return this.session.finishedRunWaiting?.() ?? true;
+  }
+
   /** Bytes of a standalone ONNX model (input "x", output "logits") with the current parameters baked in. */
   exportBytes(): Uint8Array {
     const params = this.paramSource();

@@ -23,6 +23,11 @@ export interface EngineSession {
    * which would otherwise pay two thread hand-offs each.
    */
   readonly runSync?: (feeds: Readonly<Record<string, ort.Tensor>>, outputs: Readonly<Record<string, ort.Tensor>>) => void;
+  /**
+   * Whether an asynchronous run has finished on its worker thread and waits for the main thread to
+   * return to the event loop (which settles its promise); undefined when the runner cannot tell.
+   */
+  readonly finishedRunWaiting?: () => boolean;
   release(): Promise<void>;
 }
 
@@ -55,6 +60,8 @@ interface NativeRunner extends NativeKernels {
   ortPlan(session: object, inputs: readonly string[], outputs: readonly string[]): object;
   ortRun(plan: object, inputs: readonly ort.Tensor[], outputs: readonly ort.Tensor[]): void;
   ortRunAsync(plan: object, inputs: readonly ort.Tensor[], outputs: readonly ort.Tensor[]): Promise<void>;
+  /** Runs of any native session, process-wide, finished but not yet settled. */
+  ortFinishedRuns(): number;
 }
 
 let runner: NativeRunner | null | undefined;
@@ -64,7 +71,7 @@ function nativeRunner(): NativeRunner | null {
   if (runner !== undefined) return runner;
   runner = null;
   const k = nativeKernels() as NativeRunner | null;
-  const library = k && 'ortOpen' in k ? onnxRuntimeLibrary() : undefined;
+  const library = k && 'ortOpen' in k && 'ortFinishedRuns' in k ? onnxRuntimeLibrary() : undefined;
   if (!k || !library) return runner;
   try {
     k.ortOpen(library);
@@ -115,6 +122,8 @@ class NativeSession implements EngineSession {
     const { plan, inputs, outs } = this.prepare(feeds, outputs);
     this.k.ortRun(plan, inputs, outs);
   };
+
+  readonly finishedRunWaiting = (): boolean => this.k.ortFinishedRuns() > 0;
 
   private prepare(feeds: Readonly<Record<string, ort.Tensor>>, outputs: Readonly<Record<string, ort.Tensor>>) {
     if (this.released) throw new Error('the session has been released');

@@ -115,6 +115,8 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   if (hooks.loss === 'groupdro' && !dro) throw new Error('GroupDRO needs training groups');
   if (dro && dro.groups.length !== n) throw new Error(`GroupDRO groups: expected ${n} values, got ${dro.groups.length}`);
   const initialParams = settings.initialParams ?? settings.model.init(Rng.derive(settings.seed, 'init'));
+  const totalThreads = settings.threads ?? defaultThreads();
+  const threadSplit = splitThreads(settings, ds, settings.batchSize === 'full' ? n : settings.batchSize);
   const classifier = await compileClassifier(settings.model, {
     loss: hooks.loss ?? 'ce',
     optimizer: settings.optimizer,
@@ -123,7 +125,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     weights: useWeights,
     groupDro: dro ? { numGroups: dro.numGroups, eta: dro.eta } : undefined,
     fullBatch: full ? { x: train.x, y: train.y, n } : undefined,
-    ...splitThreads(settings, ds, settings.batchSize === 'full' ? n : settings.batchSize),
+    ...threadSplit,
   });
   const step = classifier.step;
   if (settings.resume) step.loadState(settings.resume);
@@ -201,7 +203,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       settings.onStep?.(t);
       if ((settings.evalEvery > 0 && t % settings.evalEvery === 0) || t === settings.steps) evaluate(t, lastLoss);
       // Steps can run without ever returning to the event loop; background evaluations need it.
-      if (evaluator.busy) await new Promise((resolve) => setImmediate(resolve));
+      if (evaluator.waitsForEventLoop) await new Promise((resolve) => setImmediate(resolve));
       if (settings.onCheckpoint && settings.checkpointEvery && t % settings.checkpointEvery === 0 && t < settings.steps) {
         await evaluator.settled();
         const state = step.saveState();
@@ -210,6 +212,8 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       }
     }
     if (evaluator.lastScheduled !== step.steps) evaluate(step.steps, lastLoss);
+    // The training threads are free now: the last evaluations share the cores.
+    evaluator.widen(Math.floor(totalThreads / threadSplit.predictorThreads));
     await evaluator.settled();
   }
 }
@@ -290,7 +294,11 @@ class BatchFeeder {
   }
 }
 
-/** Metrics on val and test (and train when asked) from the current parameters. */
+/**
+ * Metrics on val and test (and train when asked) from snapshots of the parameters, computed in the
+ * background and delivered in the order scheduled. One evaluation runs at a time while training
+ * goes on beside it; once training is over, the ones still queued may run side by side.
+ */
 class Evaluator {
   private readonly groups: Record<'train' | 'val' | 'test', Int32Array>;
   private readonly G: number;
@@ -300,7 +308,12 @@ class Evaluator {
     this.groups = { train: groupsOf(ds.train, ds.numAttributes), val: groupsOf(ds.val, ds.numAttributes), test: groupsOf(ds.test, ds.numAttributes) };
   }
 
-  private queue: Promise<void> = Promise.resolve();
+  /** Starters of the evaluations scheduled but not started, oldest first. */
+  private readonly waiting: (() => void)[] = [];
+  private running = 0;
+  private limit = 1;
+  /** Settles once every scheduled evaluation has been delivered. */
+  private delivered: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
   private pending = 0;
   /** The step of the last evaluation scheduled (−1: none). */
@@ -311,30 +324,67 @@ class Evaluator {
     return this.pending > 0;
   }
 
-  /** Evaluate the current parameters after the evaluations already queued; `done` gets the point. */
+  /**
+   * Whether an evaluation's run may have finished and be waiting for the main thread to return to
+   * the event loop (training steps can run for long without returning to it).
+   */
+  get waitsForEventLoop(): boolean {
+    return this.pending > 0 && this.classifier.predictor.finishedRunWaiting();
+  }
+
+  /** Evaluate the current parameters; `done` gets the point after the points scheduled before it. */
   schedule(step: number, loss: number, done: (point: CurvePoint) => void): void {
     this.lastScheduled = step;
     this.pending++;
     const snapshot = this.classifier.step.parameterTensors().map((t) => tensor('float32', Float32Array.from(t.data as Float32Array), t.dims));
-    this.queue = this.queue.then(async () => {
-      if (!this.failure) done(await this.run(step, loss, snapshot));
+    const point = new Promise<CurvePoint>((resolve, reject) => {
+      this.waiting.push(() => {
+        if (this.failure) return reject(this.failure.error);
+        this.running++;
+        this.run(step, loss, snapshot)
+          .then(resolve, (error: unknown) => {
+            this.failure ??= { error };
+            reject(error);
+          })
+          .finally(() => {
+            this.running--;
+            this.pump();
+          });
+      });
+    });
+    point.catch(() => {}); // handled in order below
+    this.delivered = this.delivered.then(async () => {
+      const p = await point;
+      if (!this.failure) done(p);
     }).catch((error: unknown) => {
       this.failure ??= { error };
     }).finally(() => {
       this.pending--;
     });
+    this.pump();
   }
 
-  /** Drop the evaluations not yet started and wait for the running one (its failure ignored). */
+  /** Training is over: let up to `limit` of the queued evaluations run side by side. */
+  widen(limit: number): void {
+    this.limit = Math.max(1, limit);
+    this.pump();
+  }
+
+  /** Drop the evaluations not yet started and wait for the running ones (their failures ignored). */
   async stop(): Promise<void> {
     this.failure ??= { error: new Error('stopped') };
-    await this.queue;
+    for (const start of this.waiting.splice(0)) start();
+    await this.delivered;
   }
 
   /** Wait for every scheduled evaluation; rethrows the first failure. */
   async settled(): Promise<void> {
-    await this.queue;
+    await this.delivered;
     if (this.failure) throw this.failure.error;
+  }
+
+  private pump(): void {
+    while (this.running < this.limit && this.waiting.length > 0) this.waiting.shift()!();
   }
 
   private async run(step: number, loss: number, params: readonly ort.Tensor[]): Promise<CurvePoint> {
