@@ -1,5 +1,7 @@
-// `npm run bench`: W1–W6 on our engine and, when python3 can import torch, the PyTorch reference
-// in the same invocation; prints one JSON line per workload and our/PyTorch ratios.
+// `npm run bench`: W1–W7 on our engine and, when python3 can import torch, the PyTorch reference
+// in the same invocation. The two sides take turns, workload by workload, for a few rounds, and
+// the ratio compares their medians: the machine's load changes from minute to minute, and both
+// sides should meet the same load.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,13 +12,16 @@ import { defaultRunner } from '../src/engine/runtime.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const only = (args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'W1,W2,W3,W4,W5,W6,W7').split(',').filter(Boolean);
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const only = (option('only') ?? 'W1,W2,W3,W4,W5,W6,W7').split(',').filter(Boolean);
+const threads = Number(option('threads') ?? 2);
+const rounds = Number(option('rounds') ?? 3);
+if (!(Number.isInteger(rounds) && rounds > 0)) throw new Error(`--rounds must be a positive integer, got ${option('rounds')}`);
+const skipTorch = args.includes('--no-torch');
 // W7 has no counterpart in torch_reference.py: bench/torch_w7.py times it in PyTorch, and
 // reference.md gives the official code's time (about 2.8 s) for comparison.
 const OWN_TORCH_SCRIPTS: Record<string, string> = { W7: join(here, '..', '..', 'bench', 'torch_w7.py') };
 const OFFICIAL_SECONDS: Record<string, number> = { W7: 2.8 };
-const threads = Number(args.find((a) => a.startsWith('--threads='))?.slice(10) ?? 2);
-const skipTorch = args.includes('--no-torch');
 
 function findReference(): string | undefined {
   const candidates = [process.env.MAT_TORCH_REFERENCE, resolve(here, '../../../shared/bench/torch_reference.py'), resolve(here, '../../shared/bench/torch_reference.py')];
@@ -27,45 +32,70 @@ function torchAvailable(): boolean {
   return spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-console.log(`# optimizer updates: ${nativeKernels() ? 'fused native kernels (native/kernels.cc)' : 'inside the ONNX graph (native kernels not built)'}`);
-console.log(`# sessions: ${defaultRunner() === 'native' ? 'the native runner (native/ort_runner.cc)' : "onnxruntime-node's InferenceSession"}`);
-const ours: Record<string, WorkloadResult> = {};
-for (const id of only) {
-  const out = execFileSync(process.execPath, [join(here, 'one.js'), id, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const result = JSON.parse(out.trim().split('\n').pop()!) as WorkloadResult;
-  ours[id] = result;
-  console.log(JSON.stringify({ engine: 'mat', threads, ...result }));
+function lastJsonLine(out: string): WorkloadResult {
+  return JSON.parse(out.trim().split('\n').pop()!) as WorkloadResult;
+}
+
+function runOurs(id: string): WorkloadResult {
+  return lastJsonLine(execFileSync(process.execPath, [join(here, 'one.js'), id, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+}
+
+function runTorch(id: string, reference: string): WorkloadResult {
+  const script = OWN_TORCH_SCRIPTS[id];
+  const argv = script ? [script, '--threads', String(threads)] : [reference, '--threads', String(threads), '--only', id];
+  return lastJsonLine(execFileSync('python3', argv, { encoding: 'utf8' }));
+}
+
+/** Throughput: steps/s, or rows/s for the prediction workload. */
+function rate(r: WorkloadResult): number {
+  return r.steps_per_s ?? r.examples_per_s!;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const reference = findReference();
-if (skipTorch || !reference || !torchAvailable()) {
-  console.log(`# PyTorch reference not run (${skipTorch ? '--no-torch' : !reference ? 'torch_reference.py not found; set MAT_TORCH_REFERENCE' : 'python3 cannot import torch'})`);
-} else {
-  for (const [id, seconds] of Object.entries(OFFICIAL_SECONDS)) {
-    if (ours[id]) console.log(`# ${id}: ours ${ours[id].seconds.toFixed(2)} s; the official code takes about ${seconds} s (reference.md, not measured in this run): ratio ${(seconds / ours[id].seconds).toFixed(2)}×`);
+const why = skipTorch ? '--no-torch' : !reference ? 'torch_reference.py not found; set MAT_TORCH_REFERENCE' : !torchAvailable() ? 'python3 cannot import torch' : '';
+console.log(`# optimizer updates: ${nativeKernels() ? 'fused native kernels (native/kernels.cc)' : 'inside the ONNX graph (native kernels not built)'}`);
+console.log(`# sessions: ${defaultRunner() === 'native' ? 'the native runner (native/ort_runner.cc)' : "onnxruntime-node's InferenceSession"}`);
+console.log(`# ${threads} threads, ${rounds} round${rounds > 1 ? 's' : ''} per workload${why ? `; PyTorch reference not run (${why})` : ', ours and PyTorch in turn'}`);
+
+const rows: string[] = [];
+for (const id of only) {
+  const mine: WorkloadResult[] = [];
+  const theirs: WorkloadResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const ours = runOurs(id);
+    mine.push(ours);
+    console.log(JSON.stringify({ engine: 'mat', threads, round, ...ours }));
+    if (why) continue;
+    const ref = runTorch(id, reference!);
+    theirs.push(ref);
+    console.log(JSON.stringify({ engine: 'pytorch', threads, round, ...ref }));
   }
-  const shared = only.filter((id) => !(id in OWN_TORCH_SCRIPTS));
-  let out = shared.length ? execFileSync('python3', [reference, '--threads', String(threads), '--only', shared.join(',')], { encoding: 'utf8' }) : '';
-  for (const id of only.filter((id) => id in OWN_TORCH_SCRIPTS)) {
-    out += execFileSync('python3', [OWN_TORCH_SCRIPTS[id], '--threads', String(threads)], { encoding: 'utf8' });
+  const ourRate = median(mine.map(rate));
+  const peak = Math.max(...mine.map((r) => r.peak_rss_mb ?? 0));
+  const official = OFFICIAL_SECONDS[id];
+  const ourSeconds = median(mine.map((r) => r.seconds));
+  const officialNote = official ? `; the official code takes about ${official} s (reference.md): ${(official / ourSeconds).toFixed(2)}×` : '';
+  if (why) {
+    rows.push(`${id}  ours ${fmt(ourRate)}${peak ? `  peak ${peak} MB` : ''}${officialNote}`);
+    continue;
   }
-  const rows: string[] = [];
-  for (const line of out.trim().split('\n').filter(Boolean)) {
-    const ref = JSON.parse(line) as WorkloadResult;
-    console.log(JSON.stringify({ engine: 'pytorch', threads, ...ref }));
-    const id = ref.workload.split(' ')[0];
-    const mine = ours[id];
-    if (!mine) continue;
-    const ratio = mine.steps_per_s !== undefined ? mine.steps_per_s / ref.steps_per_s! : mine.examples_per_s! / ref.examples_per_s!;
-    rows.push(`${id}  ours ${fmt(mine.steps_per_s ?? mine.examples_per_s!)}  pytorch ${fmt(ref.steps_per_s ?? ref.examples_per_s!)}  ratio ${ratio.toFixed(2)}×${mine.peak_rss_mb ? `  peak ${mine.peak_rss_mb} MB` : ''}`);
-    console.log(JSON.stringify({ workload: id, ratio: Math.round(ratio * 100) / 100 }));
-  }
-  console.log(`# our/PyTorch, ${threads} threads (${unit()}):\n# ${rows.join('\n# ')}`);
+  const ratio = ourRate / median(theirs.map(rate));
+  const perRound = mine.map((r, i) => rate(r) / rate(theirs[i]));
+  console.log(JSON.stringify({ workload: id, ratio: round2(ratio), ratio_per_round: perRound.map(round2) }));
+  rows.push(`${id}  ours ${fmt(ourRate)}  pytorch ${fmt(median(theirs.map(rate)))}  ratio ${ratio.toFixed(2)}×  (rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}×)${peak ? `  peak ${peak} MB` : ''}${officialNote}`);
 }
+console.log(`# medians of ${rounds} round${rounds > 1 ? 's' : ''}, ${why ? '' : 'our/PyTorch, '}steps/s (rows/s for W6):\n# ${rows.join('\n# ')}`);
 
 function fmt(v: number): string {
   return v.toFixed(1).padStart(9);
 }
-function unit(): string {
-  return 'steps/s, examples/s for W6';
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
 }
