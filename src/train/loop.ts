@@ -315,14 +315,10 @@ class Evaluator {
   /** Settles once every scheduled evaluation has been delivered. */
   private delivered: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
+  /** Evaluations scheduled and not yet delivered. */
   private pending = 0;
   /** The step of the last evaluation scheduled (−1: none). */
   lastScheduled = -1;
-
-  /** Whether evaluations are queued or running. */
-  get busy(): boolean {
-    return this.pending > 0;
-  }
 
   /**
    * Whether an evaluation's run may have finished and be waiting for the main thread to return to
