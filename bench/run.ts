@@ -85,10 +85,11 @@ for (const id of only) {
     rows.push(`${id}  ours ${fmt(ourRate)}${peak ? `  peak ${peak} MB` : ''}${officialNote}`);
     continue;
   }
-  const ratio = ourRate / median(theirs.map(rate));
+  const theirRate = median(theirs.map(rate));
+  const ratio = ourRate / theirRate;
   const perRound = mine.map((r, i) => rate(r) / rate(theirs[i]));
   console.log(JSON.stringify({ workload: id, ratio: round2(ratio), ratio_per_round: perRound.map(round2) }));
-  rows.push(`${id}  ours ${fmt(ourRate)}  pytorch ${fmt(median(theirs.map(rate)))}  ratio ${ratio.toFixed(2)}×  (rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}×)${peak ? `  peak ${peak} MB` : ''}${officialNote}`);
+  rows.push(`${id}  ours ${fmt(ourRate)}  pytorch ${fmt(theirRate)}  ratio ${ratio.toFixed(2)}×  (rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}×)${peak ? `  peak ${peak} MB` : ''}${officialNote}`);
 }
 console.log(`# medians of ${rounds} round${rounds > 1 ? 's' : ''}, ${why ? '' : 'our/PyTorch, '}steps/s (rows/s for W6):\n# ${rows.join('\n# ')}`);
 
