@@ -227,7 +227,7 @@ export function resolveHParams(algorithm: Algorithm, given: Record<string, HPara
   for (const [key, spec] of Object.entries(algorithm.hparams)) {
     out[key] = given[key] ?? spec.default;
     const ok = algorithm.valid?.[key];
-    if (ok && !ok(out[key])) throw new InputError(`${algorithm.name}: hyperparameter ${key} = ${out[key]} is not valid (${spec.description})`);
+    if (ok && !ok(out[key])) throw new InputError(`algorithm ${algorithm.name}: hyperparameter ${key} = ${out[key]} is not valid (${spec.description})`);
   }
   return out;
 }
