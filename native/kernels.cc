@@ -7,46 +7,14 @@
 #include <cstdint>
 #include <cstring>
 #include "flush_denormals.h"
+#include "columns.h"
+#include "napi_args.h"
 #include "parallel.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 namespace {
-
-struct Floats {
-  float* data = nullptr;
-  size_t length = 0;
-};
-
-bool GetFloats(napi_env env, napi_value value, Floats* out) {
-  napi_valuetype type;
-  napi_typeof(env, value, &type);
-  if (type == napi_null || type == napi_undefined) return true;
-  bool is_typed = false;
-  napi_is_typedarray(env, value, &is_typed);
-  if (!is_typed) {
-    napi_throw_type_error(env, nullptr, "expected a Float32Array");
-    return false;
-  }
-  napi_typedarray_type t;
-  void* data;
-  napi_value buffer;
-  size_t offset;
-  napi_get_typedarray_info(env, value, &t, &out->length, &data, &buffer, &offset);
-  if (t != napi_float32_array) {
-    napi_throw_type_error(env, nullptr, "expected a Float32Array");
-    return false;
-  }
-  out->data = static_cast<float*>(data);
-  return true;
-}
-
-double GetNumber(napi_env env, napi_value value) {
-  double d = 0;
-  napi_get_value_double(env, value, &d);
-  return d;
-}
 
 struct SgdArgs {
   float* p;
@@ -115,20 +83,56 @@ struct AdamArgs {
 };
 
 // Scalars copied to locals so that the compiler knows the stores cannot change them (and vectorizes).
-void AdamRange(const AdamArgs& args, size_t begin, size_t end) {
-  FlushDenormals flush;
-  float* __restrict__ pp = args.p;
-  const float* __restrict__ gg = args.g;
-  float* __restrict__ mm = args.m;
-  float* __restrict__ vv = args.v;
+inline void AdamSpan(const AdamArgs& args, float* __restrict__ pp, const float* __restrict__ gg, float* __restrict__ mm, float* __restrict__ vv, size_t n) {
   const float b1 = args.b1, b2 = args.b2, l2 = args.l2, a = args.a, eps = args.eps, decay = args.decay;
-  for (size_t i = begin; i < end; i++) {
+  for (size_t i = 0; i < n; i++) {
     const float gi = gg[i] + l2 * pp[i];
     const float mi = b1 * mm[i] + gi;
     const float vi = b2 * vv[i] + gi * gi;
     mm[i] = mi;
     vv[i] = vi;
     pp[i] = pp[i] * decay - a * (mi / (std::sqrt(vi) + eps));
+  }
+}
+
+void AdamRange(const AdamArgs& args, size_t begin, size_t end) {
+  FlushDenormals flush;
+  AdamSpan(args, args.p + begin, args.g + begin, args.m + begin, args.v + begin, end - begin);
+}
+
+// Rows [begin, end) of a [rows, dim] parameter whose gradient is given only in `runs` of columns
+// (g is [rows, count], count the columns the runs cover); elsewhere the gradient is zero. Each row's
+// gradient is expanded into a small buffer that stays in L1, then updated as a whole (spans of a
+// few columns would leave most elements to the scalar remainder of the vector loop).
+// With `next`, each updated row's columns next->cols are also copied into next->dst.
+struct NextGather {
+  std::vector<Run> runs;
+  size_t count = 0;
+  float* dst = nullptr;
+};
+
+void AdamColumnsRange(const AdamArgs& args, size_t dim, size_t count, const std::vector<Run>& runs, const NextGather* next, size_t begin, size_t end) {
+  FlushDenormals flush;
+  std::vector<float> row(dim);
+  for (size_t r = begin; r < end; r++) {
+    const float* g = args.g + r * count;
+    size_t done = 0;
+    for (const Run& run : runs) {
+      ZeroShort(row.data() + done, run.start - done);
+      CopyShort(row.data() + run.start, g, run.length);
+      g += run.length;
+      done = run.start + run.length;
+    }
+    ZeroShort(row.data() + done, dim - done);
+    const size_t base = r * dim;
+    AdamSpan(args, args.p + base, row.data(), args.m + base, args.v + base, dim);
+    if (next) {
+      float* out = next->dst + r * next->count;
+      for (const Run& run : next->runs) {
+        CopyShort(out, args.p + base + run.start, run.length);
+        out += run.length;
+      }
+    }
   }
 }
 
@@ -151,6 +155,46 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   const float decay = static_cast<float>(GetNumber(env, argv[9]));
   const AdamArgs args{p.data, g.data, m.data, v.data, b1, b2, l2, a, eps, decay};
   ParallelLoop::Instance().Run(p.length, GetThreads(env, argc, argv, 10), [&args](size_t begin, size_t end) { AdamRange(args, begin, end); });
+  return nullptr;
+}
+
+// adamColumns(p, g, m, v, rows, dim, cols, count, beta1, beta2, l2, stepScale, epsScaled, decayFactor,
+//             threads?, nextCols?, nextCount?, nextDst?):
+// adam for a [rows, dim] parameter whose gradient g [rows, count] holds only the columns `cols`
+// (the others are zero): the same result as adam on the expanded gradient, without expanding it.
+// With nextCols, the updated parameter's columns nextCols are also gathered into nextDst
+// [rows, nextCount] while each row is in cache (the next step's compacted weight).
+napi_value AdamColumns(napi_env env, napi_callback_info info) {
+  size_t argc = 18;
+  napi_value argv[18];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Floats p, g, m, v;
+  ColumnArgs c;
+  if (!GetFloats(env, argv[0], &p) || !GetFloats(env, argv[1], &g) || !GetFloats(env, argv[2], &m) || !GetFloats(env, argv[3], &v)) return nullptr;
+  if (!ParseColumns(env, "adamColumns", argv[4], argv[5], argv[6], argv[7], &c)) return nullptr;
+  const size_t size = c.rows * c.dim;
+  if (p.length != size || m.length != size || v.length != size || g.length < c.rows * c.count) {
+    napi_throw_range_error(env, nullptr, "adamColumns: parameter, gradient and moment lengths do not match rows, dim and count");
+    return nullptr;
+  }
+  float s[6];
+  for (int i = 0; i < 6; i++) s[i] = static_cast<float>(GetNumber(env, argv[8 + i]));
+  const AdamArgs args{p.data, g.data, m.data, v.data, s[0], s[1], s[2], s[3], s[4], s[5]};
+  const std::vector<Run> runs = RunsOf(c.cols.data, c.count);
+  NextGather next;
+  const bool has_next = argc >= 18 && !IsNullish(env, argv[15]);
+  if (has_next) {
+    ColumnArgs n;
+    Floats dst;
+    if (!ParseColumns(env, "adamColumns (next)", argv[4], argv[5], argv[15], argv[16], &n) || !GetFloats(env, argv[17], &dst)) return nullptr;
+    if (!CheckLength(env, "adamColumns (next)", dst, n.rows * n.count)) return nullptr;
+    next.runs = RunsOf(n.cols.data, n.count);
+    next.count = n.count;
+    next.dst = dst.data;
+  }
+  const NextGather* next_ptr = has_next ? &next : nullptr;
+  const size_t dim = c.dim, count = c.count;
+  ParallelLoop::Instance().Run(c.rows, GetThreads(env, argc, argv, 14), [&](size_t begin, size_t end) { AdamColumnsRange(args, dim, count, runs, next_ptr, begin, end); }, dim);
   return nullptr;
 }
 
@@ -178,22 +222,16 @@ bool ParseGather(napi_env env, napi_value* argv, Gather* g) {
   Floats src, dst;
   if (!GetFloats(env, argv[0], &src) || !GetFloats(env, argv[3], &dst)) return false;
   g->dim = static_cast<size_t>(GetNumber(env, argv[1]));
-  napi_typedarray_type t;
-  void* rows;
-  napi_value buffer;
-  size_t offset;
-  napi_get_typedarray_info(env, argv[2], &t, &g->count, &rows, &buffer, &offset);
-  if (t != napi_int32_array) {
-    napi_throw_type_error(env, nullptr, "gatherRows: rows must be an Int32Array");
-    return false;
-  }
+  Int32s rows;
+  if (!GetInt32s(env, argv[2], "gatherRows: rows must be an Int32Array", &rows)) return false;
+  g->count = rows.length;
   if (dst.length < g->count * g->dim) {
     napi_throw_range_error(env, nullptr, "gatherRows: destination too small");
     return false;
   }
   g->src = src.data;
   g->src_rows = g->dim ? src.length / g->dim : 0;
-  g->rows = static_cast<const int32_t*>(rows);
+  g->rows = rows.data;
   g->dst = dst.data;
   return true;
 }
@@ -266,6 +304,7 @@ napi_value GatherRowsAsync(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void RegisterOrtRunner(napi_env env, napi_value exports);  // ort_runner.cc
+void RegisterColumns(napi_env env, napi_value exports);    // columns.cc
 
 NAPI_MODULE_INIT() {
 #if defined(__GLIBC__)
@@ -280,10 +319,13 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sgd", fn);
   napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, nullptr, &fn);
   napi_set_named_property(env, exports, "adam", fn);
+  napi_create_function(env, "adamColumns", NAPI_AUTO_LENGTH, AdamColumns, nullptr, &fn);
+  napi_set_named_property(env, exports, "adamColumns", fn);
   napi_create_function(env, "gatherRows", NAPI_AUTO_LENGTH, GatherRows, nullptr, &fn);
   napi_set_named_property(env, exports, "gatherRows", fn);
   napi_create_function(env, "gatherRowsAsync", NAPI_AUTO_LENGTH, GatherRowsAsync, nullptr, &fn);
   napi_set_named_property(env, exports, "gatherRowsAsync", fn);
   RegisterOrtRunner(env, exports);
+  RegisterColumns(env, exports);
   return exports;
 }

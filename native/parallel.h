@@ -21,8 +21,9 @@ class ParallelLoop {
   }
 
   // body(begin, end) over at most max_threads disjoint chunks covering [0, n); returns when all are done.
-  void Run(size_t n, size_t max_threads, const std::function<void(size_t, size_t)>& body) {
-    const size_t parts = std::min({helpers_.size() + 1, max_threads, n / kMinPerThread});
+  // Each of the n items stands for item_size elements (a row of a matrix, say).
+  void Run(size_t n, size_t max_threads, const std::function<void(size_t, size_t)>& body, size_t item_size = 1) {
+    const size_t parts = std::min({helpers_.size() + 1, max_threads, n * item_size / kMinPerThread, n});
     if (parts <= 1) {
       body(0, n);
       return;

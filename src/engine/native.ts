@@ -11,8 +11,19 @@ export interface NativeKernels {
   /** `threads`: at most this many threads split the update (default 1; small tensors use one). */
   sgd(p: Float32Array, g: Float32Array, buf: Float32Array | null, lr: number, momentum: number, weightDecay: number, nesterov: boolean, threads?: number): void;
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, l2: number, stepScale: number, epsScaled: number, decayFactor: number, threads?: number): void;
+  /**
+   * adam for a [rows, dim] parameter whose gradient g [rows, count] holds only the columns `cols`
+   * (zero elsewhere); with nextCols, also gathers the updated columns nextCols into nextDst.
+   */
+  adamColumns(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, rows: number, dim: number, cols: Int32Array, count: number, beta1: number, beta2: number, l2: number, stepScale: number, epsScaled: number, decayFactor: number, threads?: number, nextCols?: Int32Array, nextCount?: number, nextDst?: Float32Array): void;
   gatherRows(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): void;
   gatherRowsAsync(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): Promise<void>;
+  /** Columns of x (rows × dim) holding a nonzero value, increasing, into cols; −1 once more than maxCount. */
+  nonzeroColumns(x: Float32Array, rows: number, dim: number, cols: Int32Array, maxCount: number): number;
+  /** dst[r, j] = src[r, cols[j]] for j < count (dst is rows × count). */
+  gatherColumns(src: Float32Array, rows: number, dim: number, cols: Int32Array, count: number, dst: Float32Array): void;
+  /** dst[r, cols[j]] = src[r, j], zero elsewhere (src is rows × count, dst rows × dim). */
+  scatterColumns(src: Float32Array, rows: number, dim: number, cols: Int32Array, count: number, dst: Float32Array): void;
 }
 
 /** dst[r] = src[rows[r]] for rows of `dim` floats: the batch copy of every training step. */

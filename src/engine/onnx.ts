@@ -55,11 +55,14 @@ export interface EmitOptions {
   outputs: readonly { name: string; value: Value }[];
   /** Inputs to bake in as initializers (e.g. trained parameters in an exported predictor). */
   bake?: ReadonlyMap<Value, ConstantData>;
+  /** Sizes for named dims, fixed in the model's declared shapes (e.g. a predictor's feature count). */
+  dims?: Readonly<Record<string, number>>;
   graphName?: string;
 }
 
 /** Encode the part of `graph` that the outputs need as ONNX model bytes. */
 export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
+  const shapeOf = (v: Value): Value['shape'] => v.shape.map((d) => (typeof d === 'string' && opts.dims?.[d] !== undefined ? opts.dims[d] : d));
   const needed = neededNodes(graph, opts.outputs.map((o) => o.value));
   const initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
@@ -89,7 +92,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       const data = graph.constants.get(v) ?? opts.bake?.get(v);
       if (data && !emittedConstants.has(v)) {
         emittedConstants.add(v);
-        initializers.push(tensorProto(v.name, v.dtype, v.shape as number[], data));
+        initializers.push(tensorProto(v.name, v.dtype, shapeOf(v) as number[], data));
       } else if (!data && !v.producer && !kept.has(v)) {
         throw new Error(`emitOnnx: the outputs depend on input ${v}, which was neither listed as an input nor baked`);
       }
@@ -140,7 +143,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
   const outputInfos = opts.outputs.map(({ name, value }) => {
     const src = ctx.name(value);
     if (src !== name) ctx.node('Identity', [src], [name]);
-    return valueInfo(name, value);
+    return valueInfo(name, value.dtype, shapeOf(value));
   });
 
   const model = onnx.ModelProto.create({
@@ -152,7 +155,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       node: nodes,
       initializer: initializers,
       input: [
-        ...opts.inputs.filter((v) => !opts.bake?.has(v)).map((v) => valueInfo(v.name, v)),
+        ...opts.inputs.filter((v) => !opts.bake?.has(v)).map((v) => valueInfo(v.name, v.dtype, shapeOf(v))),
         ...[...dimInputs].map(([name, dtype]) => scalarInfo(name, dtype)),
       ],
       output: outputInfos,
@@ -174,14 +177,14 @@ function neededNodes(graph: Graph, outputs: readonly Value[]): Node[] {
   return graph.nodes.filter((_, i) => keep[i]);
 }
 
-function valueInfo(name: string, v: Value) {
+function valueInfo(name: string, dtype: DType, shape: Value['shape']) {
   return onnx.ValueInfoProto.create({
     name,
     type: onnx.TypeProto.create({
       tensorType: onnx.TypeProto.Tensor.create({
-        elemType: ONNX_TYPES[v.dtype],
+        elemType: ONNX_TYPES[dtype],
         shape: onnx.TensorShapeProto.create({
-          dim: v.shape.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
+          dim: shape.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
         }),
       }),
     }),

@@ -11,6 +11,11 @@ export interface PredictorSpec {
   x: Value;
   params: readonly Value[];
   output: Value;
+  /**
+   * When x's feature dim is a name: its usual size. The session then takes any number of features
+   * (with parameters to match): evaluation on column-compacted inputs.
+   */
+  features?: number;
   threads?: number;
   runner?: RunnerKind;
 }
@@ -27,6 +32,10 @@ export class Predictor {
 
   /** `paramSource` gives the current parameter tensors on each call (e.g. from a TrainStep). */
   static async compile(spec: PredictorSpec, paramSource: () => readonly ort.Tensor[]): Promise<Predictor> {
+    const dim = spec.x.shape[1];
+    if (typeof dim === 'string' && !(Number.isInteger(spec.features) && spec.features! > 0)) {
+      throw new Error(`predictor: x's feature dim "${dim}" is named, so features must give its size`);
+    }
     const bytes = emitOnnx(spec.graph, {
       inputs: [spec.x, ...spec.params],
       outputs: [{ name: 'output', value: spec.output }],
@@ -36,7 +45,8 @@ export class Predictor {
   }
 
   get inputDim(): number {
-    return this.spec.x.shape[1] as number;
+    const dim = this.spec.x.shape[1];
+    return typeof dim === 'number' ? dim : this.spec.features!;
   }
 
   get outputDim(): number {
@@ -48,9 +58,11 @@ export class Predictor {
    * in a SharedArrayBuffer each chunk is copied into one reusable buffer instead.
    * Memory beyond x is the n × K result plus one chunk's intermediates (and that buffer).
    * `params` replaces the parameter source for this call (e.g. a snapshot taken during training).
+   * `features`: x has this many features per row, with `params` to match (named feature dim only).
    */
-  async run(x: Float32Array, n: number, opts: { chunk?: number; out?: Float32Array; params?: readonly ort.Tensor[] } = {}): Promise<Float32Array> {
-    const d = this.inputDim;
+  async run(x: Float32Array, n: number, opts: { chunk?: number; out?: Float32Array; params?: readonly ort.Tensor[]; features?: number } = {}): Promise<Float32Array> {
+    if (opts.features !== undefined && typeof this.spec.x.shape[1] === 'number') throw new Error('predict: features is only for a predictor with a named feature dim');
+    const d = opts.features ?? this.inputDim;
     const k = this.outputDim;
     if (x.length !== n * d) throw new Error(`predict: x has ${x.length} values, expected ${n} rows × ${d} features`);
     const chunk = opts.chunk ?? 8192;
@@ -78,7 +90,7 @@ export class Predictor {
           xs = copy;
         }
         feeds[this.spec.x.name] = tensor('float32', xs, [rows, d]);
-        bindDimInputs(this.session.inputNames, [this.spec.x], feeds);
+        bindDimInputs(this.session.inputNames, [this.spec.x, ...this.spec.params], feeds);
         const target = tensor('float32', out.subarray(start * k, (start + rows) * k), [rows, k]);
         await this.session.run(feeds, { output: target });
       }
@@ -104,6 +116,7 @@ export class Predictor {
       inputs: [this.spec.x],
       outputs: [{ name: 'logits', value: this.spec.output }],
       bake,
+      dims: typeof this.spec.x.shape[1] === 'string' ? { [this.spec.x.shape[1]]: this.inputDim } : undefined,
       graphName: 'predictor',
     });
   }

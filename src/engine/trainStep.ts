@@ -9,6 +9,7 @@ import { nativeKernels, type NativeKernels } from './native.js';
 import { emitOnnx, parseDimInput } from './onnx.js';
 import { openEngineSession, type EngineSession, type RunnerKind } from './runtime.js';
 import { checkFeed, defaultThreads, ort, tensor } from './session.js';
+import { ColumnCompactor, type ColumnGradient } from './columnCompactor.js';
 
 /** How an optimizer plugs into the step (see src/nn/optimizers.ts). */
 export interface UpdateRule {
@@ -17,6 +18,8 @@ export interface UpdateRule {
   update(g: Graph, param: Value, grad: Value, state: readonly Value[], scalars: Readonly<Record<string, Value>>): { param: Value; state: Value[] };
   scalars(t: number, lr: number): Record<string, number>;
   nativeUpdate?(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
+  /** The same update for a gradient given in some columns only (zero in the others). */
+  nativeUpdateColumns?(k: NativeKernels, p: Float32Array, grad: ColumnGradient, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
 }
 
 /** 'graph': the update is ONNX nodes; 'native': fused kernels; 'auto': native when built. */
@@ -38,6 +41,12 @@ export interface TrainStepSpec {
   placement?: OptimizerPlacement;
   /** Which session runner to use (default: the native one when built). */
   runner?: RunnerKind;
+  /**
+   * A parameter W [out, D] that enters the graph only as the weight of a linear map of the data
+   * input [batch, D], D a named dim of `size` columns. With the native update, each step then
+   * multiplies only the columns that are nonzero somewhere in its batch (see columnCompactor.ts).
+   */
+  compactColumns?: { input: Value; weight: Value; size: number };
 }
 
 export interface StepResult {
@@ -65,8 +74,10 @@ interface Placement {
   states(): Float32Array[][];
   /** Feeds for parameters (and state) and the preallocated fetches for this step. */
   bind(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>): void;
-  /** After session.run. */
-  finish(scalars: Record<string, number>): void;
+  /** After session.run; `next`: the next step's data, when known. */
+  finish(scalars: Record<string, number>, next?: Readonly<Record<string, ort.Tensor>>): void;
+  /** The parameters were replaced: forget anything prepared from the old ones. */
+  invalidate?(): void;
 }
 
 export class TrainStep {
@@ -109,8 +120,9 @@ export class TrainStep {
     if (params.length !== initialParams.length) {
       throw new Error(`TrainStep: ${params.length} parameters but ${initialParams.length} initial values`);
     }
+    const shapeOf = fixedShapes(spec);
     params.forEach((p, i) => {
-      const size = fixedSize(p);
+      const size = sizeOf(shapeOf(p));
       if (p.dtype !== 'float32') throw new Error(`TrainStep: parameter ${p} must be float32`);
       if (initialParams[i].length !== size) {
         throw new Error(`TrainStep: parameter ${p.name} needs ${size} values, got ${initialParams[i].length}`);
@@ -129,7 +141,7 @@ export class TrainStep {
     let makePlacement: (() => Placement) | undefined;
     if (kernels) {
       params.forEach((p, i) => outputs.push({ name: `${p.name}${SEP}grad`, value: grads[i] }));
-      makePlacement = () => nativePlacement(spec, kernels);
+      makePlacement = () => nativePlacement(spec, kernels, shapeOf);
     } else {
       const scalars: Record<string, Value> = {};
       for (const name of update.scalarNames) {
@@ -145,7 +157,7 @@ export class TrainStep {
         outputs.push({ name: `${p.name}${SEP}next`, value: next.param });
         state.forEach((s, k) => outputs.push({ name: `${s.name}${SEP}next`, value: next.state[k] }));
       });
-      makePlacement = () => graphPlacement(spec, slots);
+      makePlacement = () => graphPlacement(spec, slots, shapeOf);
     }
     const extra = Object.entries(spec.outputs ?? {});
     for (const [name, value] of extra) {
@@ -180,13 +192,18 @@ export class TrainStep {
     return this.dataInputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape }));
   }
 
-  /** One optimizer step on the fed batch. `fetch` names extra outputs to return. */
-  async run(data: Readonly<Record<string, ort.Tensor>>, opts: { lr: number; fetch?: readonly string[] }): Promise<StepResult> {
+  /**
+   * One optimizer step on the fed batch. `fetch` names extra outputs to return. `next`, the data of
+   * the next step when it is already filled in, lets this step prepare for it (it is only read).
+   */
+  async run(data: Readonly<Record<string, ort.Tensor>>, opts: { lr: number; fetch?: readonly string[]; next?: Readonly<Record<string, ort.Tensor>> }): Promise<StepResult> {
     const lr = opts.lr;
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
       throw new Error(`learning rate must be a positive finite number, got ${lr}`);
     }
     this.bound.clear();
+    const compact = this.spec.compactColumns;
+    if (compact) this.bound.set(compact.weight.shape[1] as string, compact.size);
     for (const v of this.dataInputs) {
       const t = data[v.name];
       if (!t) throw new Error(`TrainStep.run: missing input "${v.name}" (expected ${v}); inputs: ${this.dataInputs.map((d) => d.name).join(', ')}`);
@@ -221,7 +238,7 @@ export class TrainStep {
     } else {
       await this.session.run(this.feeds, fetches);
     }
-    this.placement.finish(scalars);
+    this.placement.finish(scalars, opts.next);
     this.stepCount = t;
     return { loss: this.loss.data[0] as number, outputs };
   }
@@ -273,6 +290,7 @@ export class TrainStep {
     };
     params.forEach((p, i) => copy(p.data as Float32Array, state.params[i], this.spec.params[i].name));
     states.forEach((s, i) => copy(s, state.optimizerState[i], `optimizer state ${i}`));
+    this.placement.invalidate?.();
     this.stepCount = state.step;
   }
 
@@ -282,11 +300,11 @@ export class TrainStep {
 }
 
 /** Parameters and state double-buffered: fed from one set, fetched into the other, then swapped. */
-function graphPlacement(spec: TrainStepSpec, slots: Value[]): Placement {
+function graphPlacement(spec: TrainStepSpec, slots: Value[], shapeOf: (v: Value) => number[]): Placement {
   const buffers = [0, 1].map(() => slots.map((v) => {
     const k = spec.params.indexOf(v);
-    const data = k >= 0 ? Float32Array.from(spec.initialParams[k]) : new Float32Array(fixedSize(v));
-    return tensor('float32', data, v.shape as number[]);
+    const data = k >= 0 ? Float32Array.from(spec.initialParams[k]) : new Float32Array(sizeOf(shapeOf(v)));
+    return tensor('float32', data, shapeOf(v));
   }));
   const paramIndex = spec.params.map((p) => slots.indexOf(p));
   const perParam = spec.update.stateSlots.length;
@@ -307,14 +325,24 @@ function graphPlacement(spec: TrainStepSpec, slots: Value[]): Placement {
   };
 }
 
-/** Parameters and state in single buffers updated in place by the fused kernels after the graph gives the gradients. */
-function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels): Placement {
-  const params = spec.params.map((p, i) => tensor('float32', Float32Array.from(spec.initialParams[i]), p.shape as number[]));
-  const grads = spec.params.map((p) => tensor('float32', new Float32Array(fixedSize(p)), p.shape as number[]));
-  const states = spec.params.map((p) => spec.update.stateSlots.map(() => new Float32Array(fixedSize(p))));
+/**
+ * Parameters and state in single buffers updated in place by the fused kernels after the graph
+ * gives the gradients. With compactColumns, a step may feed a compacted weight and batch instead.
+ */
+function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels, shapeOf: (v: Value) => number[]): Placement {
+  const params = spec.params.map((p, i) => tensor('float32', Float32Array.from(spec.initialParams[i]), shapeOf(p)));
+  const grads = spec.params.map((p) => tensor('float32', new Float32Array(sizeOf(shapeOf(p))), shapeOf(p)));
+  const states = spec.params.map((p) => spec.update.stateSlots.map(() => new Float32Array(sizeOf(shapeOf(p)))));
   const update = spec.update.nativeUpdate!;
+  const updateColumns = spec.update.nativeUpdateColumns?.bind(spec.update);
   // The update may use as many threads as the session.
   const threads = spec.threads ?? defaultThreads();
+  const compact = spec.compactColumns;
+  const w = compact ? spec.params.indexOf(compact.weight) : -1;
+  const compactor = compact ? new ColumnCompactor(kernels, compact.input.name, compact.weight.name, `${compact.weight.name}${SEP}grad`, compact.size, shapeOf(compact.weight)[0]) : undefined;
+  // The compacted weight is updated last, so that the next step's gather finds it in cache.
+  const order = params.map((_, i) => i).filter((i) => i !== w);
+  if (w >= 0) order.push(w);
   return {
     kind: 'native',
     params: () => params,
@@ -324,18 +352,49 @@ function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels): Placement
         feeds[p.name] = params[i];
         fetches[`${p.name}${SEP}grad`] = grads[i];
       });
+      compactor?.bind(feeds, fetches, params[w]);
     },
-    finish(scalars) {
-      params.forEach((p, i) => update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars, threads));
+    finish(scalars, next) {
+      const columnGrad = compactor?.gradient(updateColumns ? next : undefined);
+      for (const i of order) {
+        const p = params[i];
+        if (i === w && columnGrad) {
+          if (updateColumns) {
+            updateColumns(kernels, p.data as Float32Array, columnGrad, states[i], scalars, threads);
+            compactor!.gatheredNext(columnGrad);
+            continue;
+          }
+          compactor!.expandGradient(grads[i]);
+        }
+        update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars, threads);
+      }
+    },
+    invalidate() {
+      compactor?.invalidate();
     },
   };
 }
 
-export function fixedSize(v: Value): number {
-  let size = 1;
-  for (const d of v.shape) {
-    if (typeof d !== 'number') throw new Error(`${v.name}: shape [${v.shape.join(', ')}] must be fully known`);
-    size *= d;
+/** Every dim of a parameter or state value as a number (the compacted dim at its full size). */
+function fixedShapes(spec: TrainStepSpec): (v: Value) => number[] {
+  const compact = spec.compactColumns;
+  let named: string | undefined;
+  if (compact) {
+    const [w, x] = [compact.weight, compact.input];
+    named = typeof w.shape[1] === 'string' ? w.shape[1] : undefined;
+    if (w.rank !== 2 || !named || x.rank !== 2 || x.shape[1] !== named) {
+      throw new Error(`TrainStep: compactColumns needs a weight [out, D] and an input [batch, D] with D a named dim, got ${w} and ${x}`);
+    }
+    if (!spec.params.includes(w)) throw new Error(`TrainStep: compactColumns: ${w.name} is not a trained parameter`);
+    if (!(Number.isInteger(compact.size) && compact.size > 0)) throw new Error(`TrainStep: compactColumns: size must be a positive integer, got ${compact.size}`);
   }
-  return size;
+  return (v) => v.shape.map((d) => {
+    if (d === named) return compact!.size;
+    if (typeof d !== 'number') throw new Error(`${v.name}: shape [${v.shape.join(', ')}] must be fully known`);
+    return d;
+  });
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }

@@ -29,6 +29,11 @@ export interface ClassifierOptions {
   placement?: OptimizerPlacement;
   /** Which session runner to use (default: the native one when built). */
   runner?: RunnerKind;
+  /**
+   * Let each training step skip the input features that are zero throughout its batch (for sparse
+   * inputs such as ColorMNIST; needs the model's inputWeight and the native update).
+   */
+  compactInput?: boolean;
 }
 
 /**
@@ -39,6 +44,8 @@ export interface CompiledClassifier {
   model: Model;
   step: TrainStep;
   predictor: Predictor;
+  /** Whether the step and the predictor take column-compacted inputs (model.inputWeight restricted to some features). */
+  compactInput: boolean;
   dispose(): Promise<void>;
 }
 
@@ -50,8 +57,11 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
   const k = model.outputDim;
   const g = new Graph();
   const batch = opts.fullBatch ? opts.fullBatch.n : 'batch';
-  const x = g.input('x', 'float32', [batch, model.inputDim]);
-  const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
+  // Compaction declares the input's features as a named dim, sized per step.
+  const w = opts.compactInput && !opts.fullBatch ? model.inputWeight : undefined;
+  const features = w === undefined ? model.inputDim : 'features';
+  const x = g.input('x', 'float32', [batch, features]);
+  const params = model.params.map((p, i) => g.input(p.name, 'float32', i === w ? [p.shape[0], features] : p.shape));
   const logits = model.forward(g, x, params, { featureMajor: true });
 
   const extraOutputs: Record<string, Value> = {};
@@ -93,12 +103,14 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     threads: opts.threads,
     placement: opts.placement,
     runner: opts.runner,
+    compactColumns: w === undefined ? undefined : { input: x, weight: params[w], size: model.inputDim },
   });
-  const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.predictorThreads ?? opts.threads, opts.runner);
+  const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.predictorThreads ?? opts.threads, opts.runner, { compactInput: w !== undefined });
   return {
     model,
     step,
     predictor,
+    compactInput: w !== undefined,
     async dispose() {
       await step.dispose();
       await predictor.dispose();
@@ -123,9 +135,15 @@ function groupDroLoss(g: Graph, perExample: Value, groups: Value, weights: Value
 }
 
 /** A predictor for `model` whose parameters come from `paramSource` at each call. */
-export async function compilePredictor(model: Model, paramSource: () => readonly ort.Tensor[], threads?: number, runner?: RunnerKind): Promise<Predictor> {
+/**
+ * A predictor for `model` whose parameters come from `paramSource` at each call. With
+ * `compactInput` (and the model's inputWeight), it also runs on column-compacted inputs.
+ */
+export async function compilePredictor(model: Model, paramSource: () => readonly ort.Tensor[], threads?: number, runner?: RunnerKind, opts: { compactInput?: boolean } = {}): Promise<Predictor> {
   const g = new Graph();
-  const x = g.input('x', 'float32', ['batch', model.inputDim]);
-  const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
-  return Predictor.compile({ graph: g, x, params, output: model.forward(g, x, params), threads, runner }, paramSource);
+  const w = opts.compactInput ? model.inputWeight : undefined;
+  const features = w === undefined ? model.inputDim : 'features';
+  const x = g.input('x', 'float32', ['batch', features]);
+  const params = model.params.map((p, i) => g.input(p.name, 'float32', i === w ? [p.shape[0], features] : p.shape));
+  return Predictor.compile({ graph: g, x, params, output: model.forward(g, x, params), features: model.inputDim, threads, runner }, paramSource);
 }

@@ -15,6 +15,11 @@ export interface Model {
   readonly inputDim: number;
   readonly outputDim: number;
   readonly params: readonly ParamShape[];
+  /**
+   * The index of a parameter [out, inputDim] that multiplies the input's features and is used for
+   * nothing else, if there is one: a training step may then restrict it to a batch's nonzero features.
+   */
+  readonly inputWeight?: number;
   /** Fresh initial parameters from a seeded generator. */
   init(rng: Rng): Float32Array[];
   /**
@@ -61,6 +66,7 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
     inputDim: dims[0],
     outputDim: dims[dims.length - 1],
     params,
+    inputWeight: 0,
     init(rng) {
       const out: Float32Array[] = [];
       for (let l = 0; l + 1 < dims.length; l++) {

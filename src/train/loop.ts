@@ -2,7 +2,8 @@
 import { groupsOf, numGroups, validateDataset, type Dataset, type Split } from '../data/dataset.js';
 import type { Predictor } from '../engine/predictor.js';
 import { defaultThreads, tensor, type ort } from '../engine/session.js';
-import { gatherRows, gatherRowsAsync } from '../engine/native.js';
+import { compactRows, weightColumns, type CompactRows } from '../engine/columnCompactor.js';
+import { gatherRows, gatherRowsAsync, nativeKernels } from '../engine/native.js';
 import type { TrainState } from '../engine/trainStep.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
 import type { EvalRecord } from '../eval/selection.js';
@@ -42,6 +43,11 @@ export interface TrainSettings {
   evalEvery: number;
   seed: number;
   threads?: number;
+  /**
+   * Let steps and evaluations skip the features that are zero throughout a batch or split (same
+   * results up to float rounding). Default: when at least half of the training features are zero.
+   */
+  compactInput?: boolean;
   /** Also evaluate on the training split (costs a pass over it). */
   evalTrain?: boolean;
   /** XRM-inferred validation groups, for the va_gi_wga criterion. */
@@ -125,6 +131,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     weights: useWeights,
     groupDro: dro ? { numGroups: dro.numGroups, eta: dro.eta } : undefined,
     fullBatch: full ? { x: train.x, y: train.y, n } : undefined,
+    compactInput: !full && (settings.compactInput ?? mostlyZeros(train.x, d)),
     ...threadSplit,
   });
   const step = classifier.step;
@@ -186,14 +193,15 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       const rows = nextRows!;
       const t = step.steps + 1;
       await next!.ready;
-      // (The run may complete before it returns: count from t, not from step.steps.)
-      const pending = step.run(next!.feeds, { lr: settings.lr, fetch });
+      const current = next!;
+      // The next batch is filled in before this step runs (large batches on a worker thread); one
+      // filled in already is shown to the step, which may prepare for it.
       if (t < settings.steps) {
         slot = 1 - slot;
         nextRows = Int32Array.from(sampler.next());
         next = prepare(nextRows, slot);
       }
-      const result = await pending;
+      const result = await step.run(current.feeds, { lr: settings.lr, fetch, next: t < settings.steps && next!.filled ? next!.feeds : undefined });
       if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
       lastLoss = result.loss;
       if (!Number.isFinite(lastLoss)) {
@@ -218,6 +226,19 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   }
 }
 
+/** Whether at least half of the feature values are zero (counted on up to 2,000 rows spread over the split). */
+export function mostlyZeros(x: Float32Array, d: number): boolean {
+  const n = d > 0 ? Math.floor(x.length / d) : 0;
+  const rowStep = Math.max(1, Math.floor(n / 2000));
+  let zeros = 0;
+  let seen = 0;
+  for (let r = 0; r < n; r += rowStep) {
+    for (let i = r * d; i < (r + 1) * d; i++) if (x[i] === 0) zeros++;
+    seen += d;
+  }
+  return seen > 0 && zeros >= seen / 2;
+}
+
 /** Batches smaller than this (in floats: 256 KB) are gathered on the main thread. */
 const ASYNC_GATHER_MIN_FLOATS = 65536;
 
@@ -235,15 +256,19 @@ class BatchFeeder {
   ) {}
 
   /** Fill the slot's buffers for `rows`; the features are copied on a worker thread (await `ready`). */
-  fill(rows: Int32Array, slot: number): { feeds: Record<string, ort.Tensor>; ready: Promise<void> } {
+  fill(rows: Int32Array, slot: number): { feeds: Record<string, ort.Tensor>; ready: Promise<void>; filled: boolean } {
     const b = rows.length;
     const buf = this.buffers(b, slot);
     const { d, k, split, hooks } = this;
     let ready = Promise.resolve();
+    let filled = true;
     if (!this.baked) {
       // Small batches are copied at once: a hand-off to a worker thread costs more than the copy.
       if (b * d < ASYNC_GATHER_MIN_FLOATS) gatherRows(split.x, d, rows, buf.x);
-      else ready = gatherRowsAsync(split.x, d, rows, buf.x);
+      else {
+        ready = gatherRowsAsync(split.x, d, rows, buf.x);
+        filled = false;
+      }
       for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
     }
     if (buf.shift) {
@@ -254,7 +279,7 @@ class BatchFeeder {
       if (hooks.batchWeights) hooks.batchWeights(rows, buf.weights);
       else for (let r = 0; r < b; r++) buf.weights[r] = hooks.weights![rows[r]];
     }
-    return { feeds: buf.feeds, ready };
+    return { feeds: buf.feeds, ready, filled };
   }
 
   /** The groups of a batch's rows, as a tensor reused per batch size. */
@@ -303,9 +328,29 @@ class Evaluator {
   private readonly groups: Record<'train' | 'val' | 'test', Int32Array>;
   private readonly G: number;
 
+  /** The splits restricted to their nonzero columns, when the classifier takes compacted inputs. */
+  private readonly compact = new Map<Split, CompactRows>();
+
   constructor(private readonly ds: Dataset, private readonly classifier: CompiledClassifier, private readonly settings: TrainSettings) {
     this.G = numGroups(ds);
     this.groups = { train: groupsOf(ds.train, ds.numAttributes), val: groupsOf(ds.val, ds.numAttributes), test: groupsOf(ds.test, ds.numAttributes) };
+    const kernels = nativeKernels();
+    if (classifier.compactInput && kernels) {
+      for (const split of [ds.val, ds.test, ...(settings.evalTrain ? [ds.train] : [])]) {
+        const rows = compactRows(kernels, split.x, split.y.length, ds.dim);
+        if (rows) this.compact.set(split, rows);
+      }
+    }
+  }
+
+  /** Logits of a split under a snapshot of the parameters (on the split's nonzero columns when compacted). */
+  private logits(split: Split, params: readonly ort.Tensor[]): Promise<Float32Array> {
+    const rows = this.compact.get(split);
+    const n = split.y.length;
+    if (!rows) return this.classifier.predictor.run(split.x, n, { params });
+    const w = this.classifier.model.inputWeight!;
+    const compactParams = params.map((t, i) => (i === w ? weightColumns(nativeKernels()!, t, rows) : t));
+    return this.classifier.predictor.run(rows.x, n, { params: compactParams, features: rows.count });
   }
 
   /** Starters of the evaluations scheduled but not started, oldest first. */
@@ -386,7 +431,7 @@ class Evaluator {
   private async run(step: number, loss: number, params: readonly ort.Tensor[]): Promise<CurvePoint> {
     const { ds, G } = this;
     const k = ds.numClasses;
-    const logits = (split: Split) => this.classifier.predictor.run(split.x, split.y.length, { params });
+    const logits = (split: Split) => this.logits(split, params);
     const valLogits = await logits(ds.val);
     const point: CurvePoint = {
       step,

@@ -1,0 +1,65 @@
+// Argument parsing shared by the addon's functions: typed arrays and numbers from N-API values.
+#pragma once
+#include <node_api.h>
+#include <cstddef>
+#include <cstdint>
+
+struct Floats {
+  float* data = nullptr;
+  size_t length = 0;
+};
+
+// A Float32Array argument; null and undefined leave `out` empty. False (with a thrown TypeError)
+// for anything else.
+inline bool GetFloats(napi_env env, napi_value value, Floats* out) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  if (type == napi_null || type == napi_undefined) return true;
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  napi_typedarray_type t = napi_int8_array;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset;
+  if (is_typed) napi_get_typedarray_info(env, value, &t, &out->length, &data, &buffer, &offset);
+  if (!is_typed || t != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, "expected a Float32Array");
+    return false;
+  }
+  out->data = static_cast<float*>(data);
+  return true;
+}
+
+struct Int32s {
+  int32_t* data = nullptr;
+  size_t length = 0;
+};
+
+// An Int32Array argument. False (with a thrown TypeError naming `what`) for anything else.
+inline bool GetInt32s(napi_env env, napi_value value, const char* what, Int32s* out) {
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  napi_typedarray_type t = napi_int8_array;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset;
+  if (is_typed) napi_get_typedarray_info(env, value, &t, &out->length, &data, &buffer, &offset);
+  if (!is_typed || t != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, what);
+    return false;
+  }
+  out->data = static_cast<int32_t*>(data);
+  return true;
+}
+
+inline double GetNumber(napi_env env, napi_value value) {
+  double d = 0;
+  napi_get_value_double(env, value, &d);
+  return d;
+}
+
+inline bool IsNullish(napi_env env, napi_value value) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  return type == napi_null || type == napi_undefined;
+}
