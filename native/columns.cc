@@ -1,6 +1,7 @@
 // Column compaction for inputs with many zero features (ColorMNIST rows are 90% zeros). A training
 // step then multiplies only the columns that are nonzero somewhere in its batch: the batch and the
-// first layer's weight are compacted to those columns, and the weight's gradient expanded back.
+// first layer's weight are compacted to those columns, and the weight's gradient is either used in
+// its compact form (adamColumns, kernels.cc) or expanded back here.
 #include <node_api.h>
 #include <cstddef>
 #include <cstdint>
