@@ -100,17 +100,18 @@ void AdamRange(const AdamArgs& args, size_t begin, size_t end) {
   AdamSpan(args, args.p + begin, args.g + begin, args.m + begin, args.v + begin, end - begin);
 }
 
-// Rows [begin, end) of a [rows, dim] parameter whose gradient is given only in `runs` of columns
-// (g is [rows, count], count the columns the runs cover); elsewhere the gradient is zero. Each row's
-// gradient is expanded into a small buffer that stays in L1, then updated as a whole (spans of a
-// few columns would leave most elements to the scalar remainder of the vector loop).
-// With `next`, each updated row's columns next->cols are also copied into next->dst.
+// Columns of the updated parameter to copy out as its rows are done: runs covering `count` columns,
+// into dst [rows, count].
 struct NextGather {
   std::vector<Run> runs;
   size_t count = 0;
   float* dst = nullptr;
 };
 
+// Rows [begin, end) of a [rows, dim] parameter whose gradient is given only in `runs` of columns
+// (g is [rows, count], count the columns the runs cover); elsewhere the gradient is zero. Each row's
+// gradient is expanded into a small buffer that stays in L1, then updated as a whole (spans of a
+// few columns would leave most elements to the scalar remainder of the vector loop).
 void AdamColumnsRange(const AdamArgs& args, size_t dim, size_t count, const std::vector<Run>& runs, const NextGather* next, size_t begin, size_t end) {
   FlushDenormals flush;
   std::vector<float> row(dim);

@@ -4,6 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 
+inline bool IsNullish(napi_env env, napi_value value) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  return type == napi_null || type == napi_undefined;
+}
+
 struct Floats {
   float* data = nullptr;
   size_t length = 0;
@@ -12,9 +18,7 @@ struct Floats {
 // A Float32Array argument; null and undefined leave `out` empty. False (with a thrown TypeError)
 // for anything else.
 inline bool GetFloats(napi_env env, napi_value value, Floats* out) {
-  napi_valuetype type;
-  napi_typeof(env, value, &type);
-  if (type == napi_null || type == napi_undefined) return true;
+  if (IsNullish(env, value)) return true;
   bool is_typed = false;
   napi_is_typedarray(env, value, &is_typed);
   napi_typedarray_type t = napi_int8_array;
@@ -56,10 +60,4 @@ inline double GetNumber(napi_env env, napi_value value) {
   double d = 0;
   napi_get_value_double(env, value, &d);
   return d;
-}
-
-inline bool IsNullish(napi_env env, napi_value value) {
-  napi_valuetype type;
-  napi_typeof(env, value, &type);
-  return type == napi_null || type == napi_undefined;
 }

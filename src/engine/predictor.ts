@@ -90,7 +90,7 @@ export class Predictor {
           xs = copy;
         }
         feeds[this.spec.x.name] = tensor('float32', xs, [rows, d]);
-        bindDimInputs(this.session.inputNames, [this.spec.x, ...this.spec.params], feeds);
+        bindDimInputs(this.session.inputNames, [this.spec.x], feeds);
         const target = tensor('float32', out.subarray(start * k, (start + rows) * k), [rows, k]);
         await this.session.run(feeds, { output: target });
       }

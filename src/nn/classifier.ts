@@ -57,11 +57,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
   const k = model.outputDim;
   const g = new Graph();
   const batch = opts.fullBatch ? opts.fullBatch.n : 'batch';
-  // Compaction declares the input's features as a named dim, sized per step.
-  const w = opts.compactInput && !opts.fullBatch ? model.inputWeight : undefined;
-  const features = w === undefined ? model.inputDim : 'features';
-  const x = g.input('x', 'float32', [batch, features]);
-  const params = model.params.map((p, i) => g.input(p.name, 'float32', i === w ? [p.shape[0], features] : p.shape));
+  const { x, params, w } = modelInputs(g, model, batch, !!opts.compactInput && !opts.fullBatch);
   const logits = model.forward(g, x, params, { featureMajor: true });
 
   const extraOutputs: Record<string, Value> = {};
@@ -134,16 +130,25 @@ function groupDroLoss(g: Graph, perExample: Value, groups: Value, weights: Value
   return { loss: g.reduceSum(g.mul(g.stopGradient(nextWeights), groupLoss), 0), nextWeights };
 }
 
-/** A predictor for `model` whose parameters come from `paramSource` at each call. */
 /**
  * A predictor for `model` whose parameters come from `paramSource` at each call. With
  * `compactInput` (and the model's inputWeight), it also runs on column-compacted inputs.
  */
 export async function compilePredictor(model: Model, paramSource: () => readonly ort.Tensor[], threads?: number, runner?: RunnerKind, opts: { compactInput?: boolean } = {}): Promise<Predictor> {
   const g = new Graph();
-  const w = opts.compactInput ? model.inputWeight : undefined;
-  const features = w === undefined ? model.inputDim : 'features';
-  const x = g.input('x', 'float32', ['batch', features]);
-  const params = model.params.map((p, i) => g.input(p.name, 'float32', i === w ? [p.shape[0], features] : p.shape));
+  const { x, params } = modelInputs(g, model, 'batch', !!opts.compactInput);
   return Predictor.compile({ graph: g, x, params, output: model.forward(g, x, params), features: model.inputDim, threads, runner }, paramSource);
+}
+
+/**
+ * The graph inputs x [batch, d] and the model's parameters. With `compact` (and the model's
+ * inputWeight, then returned as w), d is the named dim "features", shared by x and that weight, so
+ * that a session can run on a subset of the features.
+ */
+function modelInputs(g: Graph, model: Model, batch: number | string, compact: boolean): { x: Value; params: Value[]; w?: number } {
+  const w = compact ? model.inputWeight : undefined;
+  const features = w === undefined ? model.inputDim : 'features';
+  const x = g.input('x', 'float32', [batch, features]);
+  const params = model.params.map((p, i) => g.input(p.name, 'float32', i === w ? [p.shape[0], features] : p.shape));
+  return { x, params, w };
 }

@@ -227,7 +227,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
 }
 
 /** Whether at least half of the feature values are zero (counted on up to 2,000 rows spread over the split). */
-export function mostlyZeros(x: Float32Array, d: number): boolean {
+function mostlyZeros(x: Float32Array, d: number): boolean {
   const n = d > 0 ? Math.floor(x.length / d) : 0;
   const rowStep = Math.max(1, Math.floor(n / 2000));
   let zeros = 0;
