@@ -2,6 +2,7 @@
 // elementwise op. The arithmetic is the same as the graph optimizers in src/nn/optimizers.ts
 // (PyTorch semantics; Adam keeps its moments scaled by 1/(1−β)), so either path can resume the other.
 #include <node_api.h>
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -199,6 +200,36 @@ napi_value AdamColumns(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// firstNonFinite(x: Float32Array) → the index of the first NaN or ±Infinity, or −1. A float is
+// non-finite exactly when its exponent bits are all ones; blocks of 4096 are tested with an integer
+// OR that the compiler vectorizes, and only a flagged block is searched element by element.
+napi_value FirstNonFinite(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Floats x;
+  if (argc < 1 || !GetFloats(env, argv[0], &x)) return nullptr;
+  constexpr size_t kBlock = 4096;
+  constexpr uint32_t kExponent = 0x7F800000u;
+  const uint32_t* bits = reinterpret_cast<const uint32_t*>(x.data);
+  int64_t found = -1;
+  for (size_t begin = 0; begin < x.length && found < 0; begin += kBlock) {
+    const size_t end = std::min(x.length, begin + kBlock);
+    uint32_t flagged = 0;
+    for (size_t i = begin; i < end; i++) flagged |= (bits[i] & kExponent) == kExponent;
+    if (!flagged) continue;
+    for (size_t i = begin; i < end; i++) {
+      if ((bits[i] & kExponent) == kExponent) {
+        found = static_cast<int64_t>(i);
+        break;
+      }
+    }
+  }
+  napi_value out;
+  napi_create_int64(env, found, &out);
+  return out;
+}
+
 // A row gather dst[r] = src[rows[r]] (rows of `dim` floats), parsed from (src, dim, rows, dst).
 struct Gather {
   const float* src = nullptr;
@@ -322,6 +353,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "adam", fn);
   napi_create_function(env, "adamColumns", NAPI_AUTO_LENGTH, AdamColumns, nullptr, &fn);
   napi_set_named_property(env, exports, "adamColumns", fn);
+  napi_create_function(env, "firstNonFinite", NAPI_AUTO_LENGTH, FirstNonFinite, nullptr, &fn);
+  napi_set_named_property(env, exports, "firstNonFinite", fn);
   napi_create_function(env, "gatherRows", NAPI_AUTO_LENGTH, GatherRows, nullptr, &fn);
   napi_set_named_property(env, exports, "gatherRows", fn);
   napi_create_function(env, "gatherRowsAsync", NAPI_AUTO_LENGTH, GatherRowsAsync, nullptr, &fn);

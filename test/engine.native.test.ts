@@ -2,7 +2,7 @@
 // built shows in `npm run bench`, which prints where the optimizer runs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gatherRows, gatherRowsAsync, nativeKernels } from '../src/engine/native.js';
+import { firstNonFinite, gatherRows, gatherRowsAsync, nativeKernels } from '../src/engine/native.js';
 import { Rng } from '../src/util/random.js';
 
 test('gatherRows copies the asked rows in order, and rejects rows out of range', { skip: !nativeKernels() && 'native kernels not built' }, () => {
@@ -52,4 +52,19 @@ test('the fused updates give the same bits on one thread and split across thread
   assert.deepEqual(split.p, one.p);
   assert.deepEqual(split.a, one.a);
   assert.deepEqual(split.b, one.b);
+});
+
+test('firstNonFinite finds the first NaN or infinity, at any position, and nothing in finite data', () => {
+  const n = 3 * 4096 + 17; // several blocks and a partial one
+  const x = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : (i % 2 ? 3.4e38 : -1e-45)));
+  assert.equal(firstNonFinite(x), -1);
+  assert.equal(firstNonFinite(new Float32Array(0)), -1);
+  for (const at of [0, 4095, 4096, n - 1]) {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const y = x.slice();
+      y[at] = bad;
+      if (at + 7 < n) y[at + 7] = NaN; // a later one does not win
+      assert.equal(firstNonFinite(y), at, `${bad} at ${at}`);
+    }
+  }
 });

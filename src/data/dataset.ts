@@ -1,4 +1,5 @@
 // The Dataset type shared by every stage: features, labels, attribute, three splits.
+import { firstNonFinite } from '../engine/native.js';
 
 /** One split: n rows of d float32 features (row-major), labels, optional attribute. */
 export interface Split {
@@ -94,11 +95,10 @@ export function validateSplit(name: string, split: Split, dim: number, numClasse
   if (split.ids && split.ids.length !== n) {
     throw new Error(`${name}.ids: expected ${n} values, got ${split.ids.length}`);
   }
-  for (let j = 0; j < split.x.length; j++) {
-    if (!Number.isFinite(split.x[j])) {
-      const row = Math.floor(j / dim);
-      throw new Error(`${name}.x[${row}][${j % dim}] = ${split.x[j]}: features must be finite numbers`);
-    }
+  const j = firstNonFinite(split.x);
+  if (j >= 0) {
+    const row = Math.floor(j / dim);
+    throw new Error(`${name}.x[${row}][${j % dim}] = ${split.x[j]}: features must be finite numbers`);
   }
 }
 
