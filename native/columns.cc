@@ -58,16 +58,27 @@ napi_value NonzeroColumns(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// gatherColumns(src, rows, dim, cols, count, dst): dst[r, j] = src[r, cols[j]] (dst is rows × count).
-napi_value GatherColumns(napi_env env, napi_callback_info info) {
+// The arguments (src, rows, dim, cols, count, dst) of a copy between a full [rows, dim] matrix and
+// its [rows, count] columns: src is the full one unless `scatter`.
+bool ParseCopy(napi_env env, napi_callback_info info, const char* name, bool scatter, Floats* src, Floats* dst, ColumnArgs* a) {
   size_t argc = 6;
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 6) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + ": expected 6 arguments").c_str());
+    return false;
+  }
+  if (!GetFloats(env, argv[0], src) || !GetFloats(env, argv[5], dst)) return false;
+  if (!ParseColumns(env, name, argv[1], argv[2], argv[3], argv[4], a)) return false;
+  const size_t full = a->rows * a->dim, compact = a->rows * a->count;
+  return CheckLength(env, name, *src, scatter ? compact : full) && CheckLength(env, name, *dst, scatter ? full : compact);
+}
+
+// gatherColumns(src, rows, dim, cols, count, dst): dst[r, j] = src[r, cols[j]] (dst is rows × count).
+napi_value GatherColumns(napi_env env, napi_callback_info info) {
   Floats src, dst;
   ColumnArgs a;
-  if (!GetFloats(env, argv[0], &src) || !GetFloats(env, argv[5], &dst)) return nullptr;
-  if (!ParseColumns(env, "gatherColumns", argv[1], argv[2], argv[3], argv[4], &a)) return nullptr;
-  if (!CheckLength(env, "gatherColumns", src, a.rows * a.dim) || !CheckLength(env, "gatherColumns", dst, a.rows * a.count)) return nullptr;
+  if (!ParseCopy(env, info, "gatherColumns", false, &src, &dst, &a)) return nullptr;
   const std::vector<Run> runs = RunsOf(a.cols.data, a.count);
   for (size_t r = 0; r < a.rows; r++) {
     const float* in = src.data + r * a.dim;
@@ -83,14 +94,9 @@ napi_value GatherColumns(napi_env env, napi_callback_info info) {
 // scatterColumns(src, rows, dim, cols, count, dst): dst[r, cols[j]] = src[r, j] and zero in every
 // other column (src is rows × count, dst rows × dim).
 napi_value ScatterColumns(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   Floats src, dst;
   ColumnArgs a;
-  if (!GetFloats(env, argv[0], &src) || !GetFloats(env, argv[5], &dst)) return nullptr;
-  if (!ParseColumns(env, "scatterColumns", argv[1], argv[2], argv[3], argv[4], &a)) return nullptr;
-  if (!CheckLength(env, "scatterColumns", src, a.rows * a.count) || !CheckLength(env, "scatterColumns", dst, a.rows * a.dim)) return nullptr;
+  if (!ParseCopy(env, info, "scatterColumns", true, &src, &dst, &a)) return nullptr;
   const std::vector<Run> runs = RunsOf(a.cols.data, a.count);
   for (size_t r = 0; r < a.rows; r++) {
     const float* in = src.data + r * a.count;

@@ -15,18 +15,24 @@ struct Floats {
   size_t length = 0;
 };
 
+// The data and length of a typed array of type `want`; false for any other value.
+inline bool TypedArrayOf(napi_env env, napi_value value, napi_typedarray_type want, void** data, size_t* length) {
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  if (!is_typed) return false;
+  napi_typedarray_type t;
+  napi_value buffer;
+  size_t offset;
+  napi_get_typedarray_info(env, value, &t, length, data, &buffer, &offset);
+  return t == want;
+}
+
 // A Float32Array argument; null and undefined leave `out` empty. False (with a thrown TypeError)
 // for anything else.
 inline bool GetFloats(napi_env env, napi_value value, Floats* out) {
   if (IsNullish(env, value)) return true;
-  bool is_typed = false;
-  napi_is_typedarray(env, value, &is_typed);
-  napi_typedarray_type t = napi_int8_array;
   void* data = nullptr;
-  napi_value buffer;
-  size_t offset;
-  if (is_typed) napi_get_typedarray_info(env, value, &t, &out->length, &data, &buffer, &offset);
-  if (!is_typed || t != napi_float32_array) {
+  if (!TypedArrayOf(env, value, napi_float32_array, &data, &out->length)) {
     napi_throw_type_error(env, nullptr, "expected a Float32Array");
     return false;
   }
@@ -41,14 +47,8 @@ struct Int32s {
 
 // An Int32Array argument. False (with a thrown TypeError naming `what`) for anything else.
 inline bool GetInt32s(napi_env env, napi_value value, const char* what, Int32s* out) {
-  bool is_typed = false;
-  napi_is_typedarray(env, value, &is_typed);
-  napi_typedarray_type t = napi_int8_array;
   void* data = nullptr;
-  napi_value buffer;
-  size_t offset;
-  if (is_typed) napi_get_typedarray_info(env, value, &t, &out->length, &data, &buffer, &offset);
-  if (!is_typed || t != napi_int32_array) {
+  if (!TypedArrayOf(env, value, napi_int32_array, &data, &out->length)) {
     napi_throw_type_error(env, nullptr, what);
     return false;
   }
