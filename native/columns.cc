@@ -80,14 +80,7 @@ napi_value GatherColumns(napi_env env, napi_callback_info info) {
   ColumnArgs a;
   if (!ParseCopy(env, info, "gatherColumns", false, &src, &dst, &a)) return nullptr;
   const std::vector<Run> runs = RunsOf(a.cols.data, a.count);
-  for (size_t r = 0; r < a.rows; r++) {
-    const float* in = src.data + r * a.dim;
-    float* out = dst.data + r * a.count;
-    for (const Run& run : runs) {
-      CopyShort(out, in + run.start, run.length);
-      out += run.length;
-    }
-  }
+  for (size_t r = 0; r < a.rows; r++) GatherRow(dst.data + r * a.count, src.data + r * a.dim, runs);
   return nullptr;
 }
 

@@ -88,6 +88,14 @@ inline void ZeroShort(float* dst, size_t n) {
 #endif
 }
 
+// One row's columns, run by run: out[0..count) = in[runs...] (count the columns the runs cover).
+inline void GatherRow(float* out, const float* in, const std::vector<Run>& runs) {
+  for (const Run& run : runs) {
+    CopyShort(out, in + run.start, run.length);
+    out += run.length;
+  }
+}
+
 inline bool CheckLength(napi_env env, const char* name, const Floats& a, size_t need) {
   if (a.length >= need) return true;
   napi_throw_range_error(env, nullptr, (std::string(name) + ": array too small").c_str());

@@ -128,13 +128,7 @@ void AdamColumnsRange(const AdamArgs& args, size_t dim, size_t count, const std:
     ZeroShort(row.data() + done, dim - done);
     const size_t base = r * dim;
     AdamSpan(args, args.p + base, row.data(), args.m + base, args.v + base, dim);
-    if (next) {
-      float* out = next->dst + r * next->count;
-      for (const Run& run : next->runs) {
-        CopyShort(out, args.p + base + run.start, run.length);
-        out += run.length;
-      }
-    }
+    if (next) GatherRow(next->dst + r * next->count, args.p + base, next->runs);
   }
 }
 
