@@ -329,8 +329,9 @@ napi_value GatherRowsAsync(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
-void RegisterOrtRunner(napi_env env, napi_value exports);  // ort_runner.cc
-void RegisterColumns(napi_env env, napi_value exports);    // columns.cc
+void RegisterOrtRunner(napi_env env, napi_value exports);   // ort_runner.cc
+void RegisterColumns(napi_env env, napi_value exports);     // columns.cc
+void RegisterSparseRows(napi_env env, napi_value exports);  // sparse_ops.cc
 
 NAPI_MODULE_INIT() {
 #if defined(__GLIBC__)
@@ -355,5 +356,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gatherRowsAsync", fn);
   RegisterOrtRunner(env, exports);
   RegisterColumns(env, exports);
+  RegisterSparseRows(env, exports);
   return exports;
 }

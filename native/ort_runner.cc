@@ -27,6 +27,8 @@
 #include "flush_denormals.h"
 #include "ort_abi.h"
 
+ort_abi::StatusPtr AddMatOps(const void* const* api, ort_abi::SessionOptions* options);  // sparse_ops.cc
+
 namespace {
 
 using namespace ort_abi;
@@ -190,6 +192,7 @@ napi_value CreateSession(napi_env env, napi_callback_info info) {
   auto config = At<AddSessionConfigEntryFn>(g_api, kAddSessionConfigEntry);
   if (err.empty()) err = TakeError(config(options, "session.intra_op.allow_spinning", spin ? "1" : "0"));
   if (err.empty()) err = TakeError(config(options, "session.set_denormal_as_zero", "1"));
+  if (err.empty()) err = TakeError(AddMatOps(g_api, options));
   Session* session = nullptr;
   if (err.empty()) err = TakeError(At<CreateSessionFromArrayFn>(g_api, kCreateSessionFromArray)(g_env, bytes, length, options, &session));
   if (options) At<ReleaseFn<SessionOptions>>(g_api, kReleaseSessionOptions)(options);

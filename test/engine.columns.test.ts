@@ -259,7 +259,8 @@ test('a training run on sparse data evaluates on compacted splits and gets the d
   const ds = { name: 'sparse', dim: d, numClasses: 2, numAttributes: 2, train: split(300), val: split(120), test: split(150) };
   const settings = { model: mlp([d, 16, 2]), optimizer: { kind: 'adam' } as OptimizerConfig, lr: 1e-2, steps: 60, batchSize: 20, evalEvery: 20, seed: 1, threads: 1 };
   const run = async (compactInput: boolean) => {
-    const r = await trainLoop(ds, { ...settings, compactInput });
+    // sparseEvaluation off: evaluation on compacted splits (test/engine.sparseRows.test.ts covers the other).
+    const r = await trainLoop(ds, { ...settings, compactInput, sparseEvaluation: false });
     await r.classifier.dispose();
     return r.curve;
   };

@@ -26,6 +26,8 @@ export interface NativeKernels {
   gatherColumns(src: Float32Array, rows: number, dim: number, cols: Int32Array, count: number, dst: Float32Array): void;
   /** dst[r, cols[j]] = src[r, j], zero elsewhere (src is rows × count, dst rows × dim). */
   scatterColumns(src: Float32Array, rows: number, dim: number, cols: Int32Array, count: number, dst: Float32Array): void;
+  /** x (n × dim) by its nonzeros, for the runner's SparseRowsLinear (native/sparse_rows.h). */
+  sparseRowsEncode(x: Float32Array, n: number, dim: number): { layout: Int32Array; values: Float32Array };
 }
 
 /** dst[r] = src[rows[r]] for rows of `dim` floats: the batch copy of every training step. */

@@ -18,7 +18,8 @@ const ONNX_TYPES: Record<DType, number> = {
 /** What an op's emitter may do: name values, add ONNX nodes and small constants. */
 export interface EmitContext {
   name(v: Value): string;
-  node(opType: string, inputs: string[], outputs: string[], attrs?: Record<string, number | number[] | string>): void;
+  /** A node; `domain` names a non-standard operator set (default: the ONNX standard one). */
+  node(opType: string, inputs: string[], outputs: string[], attrs?: Record<string, number | number[] | string>, domain?: string): void;
   /** Name of an int64 constant (1-D, or of the given shape). */
   int64s(values: number[], shape?: number[]): string;
   /** Name of an int32 constant of shape [1, n] (one row). */
@@ -80,6 +81,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
   };
   const kept = new Set(opts.inputs);
   const dimInputs = new Map<string, DType>();
+  const domains = new Set<string>();
   let fresh = 0;
   // A node output that is a model output is emitted under the output's name (no Identity node).
   const alias = new Map<Value, string>();
@@ -98,9 +100,11 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       }
       return alias.get(v) ?? v.name;
     },
-    node(opType, inputs, outputs, attrs = {}) {
+    node(opType, inputs, outputs, attrs = {}, domain = '') {
+      if (domain) domains.add(domain);
       nodes.push(onnx.NodeProto.create({
         opType,
+        domain,
         input: inputs,
         output: outputs,
         name: `n${nodes.length}_${opType}`,
@@ -149,7 +153,10 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'memorization-aware-training',
-    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
+    opsetImport: [
+      onnx.OperatorSetIdProto.create({ domain: '', version: OPSET }),
+      ...[...domains].map((domain) => onnx.OperatorSetIdProto.create({ domain, version: 1 })),
+    ],
     graph: onnx.GraphProto.create({
       name: opts.graphName ?? 'graph',
       node: nodes,

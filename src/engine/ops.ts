@@ -8,9 +8,12 @@ export type OpType =
   | 'Softmax' | 'LogSoftmax' | 'ReduceSum' | 'ReduceMean' | 'ReduceMax'
   | 'MatMul' | 'Transpose' | 'Where' | 'Equal' | 'Greater' | 'Cast'
   | 'Unsqueeze' | 'Squeeze' | 'ExpandLike' | 'SizeOf' | 'StopGradient' | 'Identity'
-  | 'SoftmaxCrossEntropy' | 'Linear' | 'LinearT';
+  | 'SoftmaxCrossEntropy' | 'Linear' | 'LinearT' | 'SparseRowsLinear';
 
 export type Attrs = Record<string, number | boolean | string>;
+
+/** The operator domain of the native runner's own operators (native/sparse_ops.cc). */
+export const MAT_DOMAIN = 'ai.mat';
 
 export interface OpSpec {
   infer(inputs: readonly Value[], attrs: Attrs): { dtype: DType; shape: Shape };
@@ -393,6 +396,28 @@ export const OPS: Record<OpType, OpSpec> = {
     }),
     emit(node, ctx) {
       ctx.node('Gemm', node.inputs.map((v) => ctx.name(v)), [ctx.name(node.outputs[0])], { transB: 1 });
+    },
+  },
+  SparseRowsLinear: {
+    // x·Wᵀ + b for x given by its nonzeros (native/sparse_rows.h: an int32 layout and the values),
+    // with `rows` naming or giving x's row count. An operator of the native runner only, for
+    // evaluation: it has no gradient and exported models never contain it.
+    infer(inputs, attrs) {
+      requireArity('SparseRowsLinear', inputs, 4);
+      const [layout, values, w, b] = inputs;
+      if (layout.dtype !== 'int32' || layout.rank !== 1) throw new Error(`SparseRowsLinear: expected an int32 layout [L], got ${layout}`);
+      if (values.dtype !== 'float32' || w.dtype !== 'float32' || b.dtype !== 'float32') throw new Error(`SparseRowsLinear: expected float32 values, W and b, got ${values}, ${w}, ${b}`);
+      if (values.rank !== 1 || w.rank !== 2 || b.rank !== 1) throw new Error(`SparseRowsLinear: expected values [nnz], W [out, in], b [out], got ${values}, ${w}, ${b}`);
+      if (b.shape[0] !== w.shape[0]) throw new Error(`SparseRowsLinear: bias ${b} does not match ${w}`);
+      const rows = attrs.rows;
+      if (typeof rows !== 'string' && !(typeof rows === 'number' && Number.isInteger(rows) && rows >= 0)) throw new Error('SparseRowsLinear: rows must be a dim name or a row count');
+      return { dtype: 'float32', shape: [rows, w.shape[0]] };
+    },
+    vjp() {
+      throw new Error('SparseRowsLinear has no gradient (it serves evaluation only)');
+    },
+    emit(node, ctx) {
+      ctx.node('SparseRowsLinear', node.inputs.map((v) => ctx.name(v)), [ctx.name(node.outputs[0])], {}, MAT_DOMAIN);
     },
   },
   LinearT: {

@@ -1,6 +1,7 @@
 // A model compiled for training as a classifier (or regressor), and its predictor.
 import { Graph, type Value } from '../engine/graph.js';
 import { Predictor } from '../engine/predictor.js';
+import { SparseRowsPredictor } from '../engine/sparseRowsPredictor.js';
 import { TrainStep, type OptimizerPlacement } from '../engine/trainStep.js';
 import type { RunnerKind } from '../engine/runtime.js';
 import type { ort } from '../engine/session.js';
@@ -34,6 +35,11 @@ export interface ClassifierOptions {
    * inputs such as ColorMNIST; needs the model's inputWeight and the native update).
    */
   compactInput?: boolean;
+  /**
+   * With compactInput: also compile a predictor that reads inputs by their nonzeros
+   * (`sparsePredictor`, native runner only). Default true.
+   */
+  sparsePredictor?: boolean;
 }
 
 /**
@@ -46,6 +52,8 @@ export interface CompiledClassifier {
   predictor: Predictor;
   /** Whether the step and the predictor take column-compacted inputs (model.inputWeight restricted to some features). */
   compactInput: boolean;
+  /** A predictor on inputs stored by their nonzeros, when compactInput and the runner allow. */
+  sparsePredictor?: SparseRowsPredictor;
   dispose(): Promise<void>;
 }
 
@@ -101,15 +109,19 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     runner: opts.runner,
     compactColumns: w === undefined ? undefined : { input: x, weight: params[w], size: model.inputDim },
   });
-  const predictor = await compilePredictor(model, () => step.parameterTensors(), opts.predictorThreads ?? opts.threads, opts.runner, { compactInput: w !== undefined });
+  const predictorThreads = opts.predictorThreads ?? opts.threads;
+  const predictor = await compilePredictor(model, () => step.parameterTensors(), predictorThreads, opts.runner, { compactInput: w !== undefined });
+  const sparsePredictor = w !== undefined && (opts.sparsePredictor ?? true) ? await SparseRowsPredictor.compile(model, { threads: predictorThreads, runner: opts.runner }) : undefined;
   return {
     model,
     step,
     predictor,
     compactInput: w !== undefined,
+    sparsePredictor,
     async dispose() {
       await step.dispose();
       await predictor.dispose();
+      await sparsePredictor?.dispose();
     },
   };
 }

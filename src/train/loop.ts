@@ -3,6 +3,7 @@ import { groupsOf, numGroups, validateDataset, type Dataset, type Split } from '
 import type { Predictor } from '../engine/predictor.js';
 import { defaultThreads, tensor, type ort } from '../engine/session.js';
 import { compactRows, weightColumns, type CompactRows } from '../engine/columnCompactor.js';
+import { encodeSparseRows, type SparseRows } from '../engine/sparseRowsPredictor.js';
 import { gatherRows, gatherRowsAsync, nativeKernels } from '../engine/native.js';
 import type { TrainState } from '../engine/trainStep.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
@@ -48,6 +49,11 @@ export interface TrainSettings {
    * results up to float rounding). Default: when at least half of the training features are zero.
    */
   compactInput?: boolean;
+  /**
+   * With compactInput, evaluations read each split by its nonzeros (the native runner's sparse
+   * first layer; same results up to float rounding). Default true.
+   */
+  sparseEvaluation?: boolean;
   /** Also evaluate on the training split (costs a pass over it). */
   evalTrain?: boolean;
   /** XRM-inferred validation groups, for the va_gi_wga criterion. */
@@ -132,6 +138,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     groupDro: dro ? { numGroups: dro.numGroups, eta: dro.eta } : undefined,
     fullBatch: full ? { x: train.x, y: train.y, n } : undefined,
     compactInput: !full && (settings.compactInput ?? mostlyZeros(train.x, d)),
+    sparsePredictor: settings.sparseEvaluation ?? true,
     ...threadSplit,
   });
   const step = classifier.step;
@@ -330,6 +337,8 @@ class Evaluator {
 
   /** The splits restricted to their nonzero columns, when the classifier takes compacted inputs. */
   private readonly compact = new Map<Split, CompactRows>();
+  /** Or, better, the splits by their nonzeros, when the classifier has a sparse predictor. */
+  private readonly sparse = new Map<Split, SparseRows>();
 
   constructor(private readonly ds: Dataset, private readonly classifier: CompiledClassifier, private readonly settings: TrainSettings) {
     this.G = numGroups(ds);
@@ -337,6 +346,10 @@ class Evaluator {
     const kernels = nativeKernels();
     if (classifier.compactInput && kernels) {
       for (const split of [ds.val, ds.test, ...(settings.evalTrain ? [ds.train] : [])]) {
+        if (classifier.sparsePredictor) {
+          this.sparse.set(split, encodeSparseRows(kernels, split.x, split.y.length, ds.dim));
+          continue;
+        }
         const rows = compactRows(kernels, split.x, split.y.length, ds.dim);
         if (rows) this.compact.set(split, rows);
       }
@@ -345,6 +358,8 @@ class Evaluator {
 
   /** Logits of a split under a snapshot of the parameters (on the split's nonzero columns when compacted). */
   private logits(split: Split, params: readonly ort.Tensor[]): Promise<Float32Array> {
+    const sparse = this.sparse.get(split);
+    if (sparse) return this.classifier.sparsePredictor!.run(sparse, params);
     const rows = this.compact.get(split);
     const n = split.y.length;
     if (!rows) return this.classifier.predictor.run(split.x, n, { params });
