@@ -20,6 +20,7 @@
 #include <dlfcn.h>
 #endif
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -193,6 +194,7 @@ napi_value CreateSession(napi_env env, napi_callback_info info) {
   if (err.empty()) err = TakeError(config(options, "session.intra_op.allow_spinning", spin ? "1" : "0"));
   if (err.empty()) err = TakeError(config(options, "session.set_denormal_as_zero", "1"));
   if (err.empty()) err = TakeError(AddMatOps(g_api, options));
+  if (err.empty() && getenv("MAT_ORT_PROFILE")) err = TakeError(At<EnableProfilingFn>(g_api, kEnableProfiling)(options, getenv("MAT_ORT_PROFILE")));
   Session* session = nullptr;
   if (err.empty()) err = TakeError(At<CreateSessionFromArrayFn>(g_api, kCreateSessionFromArray)(g_env, bytes, length, options, &session));
   if (options) At<ReleaseFn<SessionOptions>>(g_api, kReleaseSessionOptions)(options);
