@@ -3,9 +3,9 @@
 //
 // x is stored once, by blocks of rows: within a block, column by column, the (row, value) entries
 // of that column. The product then loads W's weights for a column once per block and adds them to
-// every row of the block that has the feature, with the block's outputs held in L1. Row by row
-// instead, each nonzero would fetch its 1.5 KB of weights from L2 again: measured 5 ms against
-// about 1 ms for ColorMNIST's 5,000 evaluation rows.
+// every row of the block that has the feature, with the block's outputs held in L1. Measured on
+// ColorMNIST's 5,000 evaluation rows (187,000 nonzeros, 390 outputs): 4.5–5.8 ms. Row by row, with
+// the outputs in registers and each nonzero fetching its 1.5 KB of weights from L2, took 5–7 ms.
 //
 // Sums run in increasing column order: equal to the dense product up to float rounding.
 #pragma once

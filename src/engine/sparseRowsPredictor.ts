@@ -1,7 +1,7 @@
 // Prediction for inputs that are mostly zeros, from the nonzeros alone: the first layer runs the
 // native runner's SparseRowsLinear (native/sparse_rows.h), whose work follows the nonzeros. On
-// ColorMNIST's 5,000 evaluation rows (38 nonzeros of 392 features) the first layer takes about
-// 5 ms against 15 ms for the dense product on the split's nonzero columns. Evaluation during
+// ColorMNIST's val and test (5,000 rows, 38 nonzeros of 392 features) a prediction takes 23.5 ms,
+// against 27.5 ms for the dense predictor on the splits' nonzero columns. Evaluation during
 // training uses it: each split is encoded once, then predicted under every snapshot.
 import type { FirstLayer, Model } from '../nn/models.js';
 import { Graph } from './graph.js';
