@@ -42,7 +42,8 @@ export class SparseRowsPredictor {
 
   /**
    * A predictor for `model`, or undefined where none can run: a model without a first-layer bias,
-   * or a session runner other than the native one (which alone has the operator).
+   * a session runner other than the native one (which alone has the operator), or an ONNX Runtime
+   * that did not accept the operator.
    */
   static async compile(model: Model, opts: { threads?: number; runner?: RunnerKind } = {}): Promise<SparseRowsPredictor | undefined> {
     if (model.inputWeight === undefined || model.inputBias === undefined) return undefined;
@@ -54,7 +55,12 @@ export class SparseRowsPredictor {
     const firstLayer: FirstLayer = (w, b) => g.sparseRowsLinear(layout, values, w, b, 'rows');
     const output = model.forward(g, firstLayer, params);
     const bytes = emitOnnx(g, { inputs: [layout, values, ...params], outputs: [{ name: 'output', value: output }], graphName: 'predict_sparse' });
-    const session = await openEngineSession(bytes, { threads: opts.threads, runner: 'native' });
+    let session: EngineSession;
+    try {
+      session = await openEngineSession(bytes, { threads: opts.threads, runner: 'native' });
+    } catch {
+      return undefined;  // an ONNX Runtime that did not take the operator: evaluate densely
+    }
     return new SparseRowsPredictor(session, params.map((p) => p.name), model.inputDim, model.outputDim);
   }
 
