@@ -78,8 +78,8 @@ std::string Compute(KernelContext* context) {
   FlushDenormals flush;
   thread_local std::vector<float> wt;
   const size_t ld = sparse_rows::LeadingDim(out);
-  wt.resize(x.in * ld);
-  sparse_rows::Transpose(static_cast<const float*>(w.data), out, x.in, wt.data(), ld);
+  wt.resize(x.features * ld);
+  sparse_rows::GatherTransposed(static_cast<const float*>(w.data), out, x.in, x.used, x.features, wt.data(), ld);
   sparse_rows::Multiply(x, static_cast<const float*>(values.data), wt.data(), ld, static_cast<const float*>(b.data), out, static_cast<float*>(y));
   return "";
 }

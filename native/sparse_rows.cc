@@ -9,13 +9,14 @@
 
 namespace sparse_rows {
 
-constexpr size_t kHeader = 4;
+constexpr size_t kHeader = 5;
 
 void Encode(const float* x, size_t n, size_t in, size_t block_rows, std::vector<int32_t>* words, std::vector<float>* values) {
   const size_t blocks = (n + block_rows - 1) / block_rows;
   std::vector<int32_t> col_start{0}, cols, entry_start{0}, entry_row;
   values->clear();
   std::vector<std::vector<std::pair<int32_t, float>>> by_col(in);
+  std::vector<bool> in_use(in, false);
   for (size_t b = 0; b < blocks; b++) {
     const size_t r0 = b * block_rows, r1 = std::min(n, r0 + block_rows);
     for (size_t r = r0; r < r1; r++) {
@@ -26,6 +27,7 @@ void Encode(const float* x, size_t n, size_t in, size_t block_rows, std::vector<
     }
     for (size_t j = 0; j < in; j++) {
       if (by_col[j].empty()) continue;
+      in_use[j] = true;
       cols.push_back(static_cast<int32_t>(j));
       for (const auto& [row, v] : by_col[j]) {
         entry_row.push_back(row);
@@ -36,9 +38,18 @@ void Encode(const float* x, size_t n, size_t in, size_t block_rows, std::vector<
     }
     col_start.push_back(static_cast<int32_t>(cols.size()));
   }
+  // Features to slots in used.
+  std::vector<int32_t> used, slot(in, -1);
+  for (size_t j = 0; j < in; j++) {
+    if (!in_use[j]) continue;
+    slot[j] = static_cast<int32_t>(used.size());
+    used.push_back(static_cast<int32_t>(j));
+  }
+  for (int32_t& c : cols) c = slot[static_cast<size_t>(c)];
   words->clear();
-  words->insert(words->end(), {static_cast<int32_t>(n), static_cast<int32_t>(in), static_cast<int32_t>(block_rows), static_cast<int32_t>(blocks)});
-  for (const auto* part : {&col_start, &cols, &entry_start, &entry_row}) words->insert(words->end(), part->begin(), part->end());
+  words->insert(words->end(), {static_cast<int32_t>(n), static_cast<int32_t>(in), static_cast<int32_t>(block_rows), static_cast<int32_t>(blocks),
+                               static_cast<int32_t>(used.size())});
+  for (const auto* part : {&used, &col_start, &cols, &entry_start, &entry_row}) words->insert(words->end(), part->begin(), part->end());
 }
 
 std::string Decode(const int32_t* words, size_t length, size_t values, Layout* out) {
@@ -51,7 +62,9 @@ std::string Decode(const int32_t* words, size_t length, size_t values, Layout* o
   x.in = static_cast<size_t>(words[1]);
   x.block_rows = static_cast<size_t>(words[2]);
   x.blocks = static_cast<size_t>(words[3]);
+  x.features = static_cast<size_t>(words[4]);
   if (x.block_rows == 0 || x.blocks != (x.n + x.block_rows - 1) / x.block_rows) return "the layout's block count does not match its rows";
+  if (x.features > x.in) return "the layout uses more features than the rows have";
   size_t at = kHeader;
   auto take = [&](size_t count, const int32_t** part) {
     if (length - at < count) return false;
@@ -59,7 +72,10 @@ std::string Decode(const int32_t* words, size_t length, size_t values, Layout* o
     at += count;
     return true;
   };
-  if (!take(x.blocks + 1, &x.col_start)) return "the layout is truncated";
+  if (!take(x.features, &x.used) || !take(x.blocks + 1, &x.col_start)) return "the layout is truncated";
+  for (size_t u = 0; u < x.features; u++) {
+    if (x.used[u] < 0 || static_cast<size_t>(x.used[u]) >= x.in || (u > 0 && x.used[u] <= x.used[u - 1])) return "the layout has a feature outside [0, in) or out of order";
+  }
   const size_t columns = static_cast<size_t>(x.col_start[x.blocks]);
   if (x.col_start[0] != 0 || x.col_start[x.blocks] < 0 || !take(columns, &x.cols) || !take(columns + 1, &x.entry_start)) return "the layout is truncated";
   x.nnz = static_cast<size_t>(std::max(0, x.entry_start[columns]));
@@ -69,7 +85,7 @@ std::string Decode(const int32_t* words, size_t length, size_t values, Layout* o
     if (x.col_start[b + 1] < x.col_start[b]) return "the layout's blocks are out of order";
     const size_t rows = std::min(x.block_rows, x.n - b * x.block_rows);
     for (int32_t c = x.col_start[b]; c < x.col_start[b + 1]; c++) {
-      if (x.cols[c] < 0 || static_cast<size_t>(x.cols[c]) >= x.in) return "the layout has a feature outside [0, in)";
+      if (x.cols[c] < 0 || static_cast<size_t>(x.cols[c]) >= x.features) return "the layout has a column outside its features";
       if (x.entry_start[c + 1] < x.entry_start[c]) return "the layout's entries are out of order";
       for (int32_t e = x.entry_start[c]; e < x.entry_start[c + 1]; e++) {
         if (x.entry_row[e] < 0 || static_cast<size_t>(x.entry_row[e]) >= rows) return "the layout has a row outside its block";
@@ -80,19 +96,20 @@ std::string Decode(const int32_t* words, size_t length, size_t values, Layout* o
   return "";
 }
 
-void Transpose(const float* w, size_t out, size_t in, float* wt, size_t ld) {
+void GatherTransposed(const float* w, size_t out, size_t in, const int32_t* used, size_t features, float* wt, size_t ld) {
   // Tiles of 16 × 16 keep both sides' lines in L1.
   constexpr size_t kTile = 16;
   for (size_t o0 = 0; o0 < out; o0 += kTile) {
     const size_t o1 = std::min(out, o0 + kTile);
-    for (size_t j0 = 0; j0 < in; j0 += kTile) {
-      const size_t j1 = std::min(in, j0 + kTile);
+    for (size_t u0 = 0; u0 < features; u0 += kTile) {
+      const size_t u1 = std::min(features, u0 + kTile);
       for (size_t o = o0; o < o1; o++) {
-        for (size_t j = j0; j < j1; j++) wt[j * ld + o] = w[o * in + j];
+        const float* row = w + o * in;
+        for (size_t u = u0; u < u1; u++) wt[u * ld + o] = row[used[u]];
       }
     }
   }
-  for (size_t j = 0; j < in; j++) std::fill(wt + j * ld + out, wt + (j + 1) * ld, 0.0f);
+  for (size_t u = 0; u < features; u++) std::fill(wt + u * ld + out, wt + (u + 1) * ld, 0.0f);
 }
 
 namespace {

@@ -16,15 +16,18 @@
 
 namespace sparse_rows {
 
-// A block of rows, in the layout's int32 words:
-//   header: n, in, block_rows, blocks
+// The layout, in int32 words:
+//   header: n, in, block_rows, blocks, features
+//   used[features]: the features nonzero somewhere in x, increasing; the product reads W's columns
+//     for these only (text features may have tens of thousands, few of them in use)
 //   col_start[blocks + 1]: block b's columns are col_start[b] .. col_start[b + 1]
-//   cols[total columns]: the feature of each block column (increasing within a block)
+//   cols[total columns]: each block column's feature, as an index into used (increasing in a block)
 //   entry_start[total columns + 1]: the entries of block column c
 //   entry_row[nnz]: the row of each entry, relative to its block
 // and values[nnz] (float) alongside entry_row.
 struct Layout {
-  size_t n = 0, in = 0, block_rows = 0, blocks = 0;
+  size_t n = 0, in = 0, block_rows = 0, blocks = 0, features = 0;
+  const int32_t* used = nullptr;
   const int32_t* col_start = nullptr;
   const int32_t* cols = nullptr;
   const int32_t* entry_start = nullptr;
@@ -38,12 +41,12 @@ void Encode(const float* x, size_t n, size_t in, size_t block_rows, std::vector<
 // Reads and checks a layout of `length` words with `values` values; "" or why it is malformed.
 std::string Decode(const int32_t* words, size_t length, size_t values, Layout* out);
 
-// W [out, in] (PyTorch's layout) transposed into wt [in, ld] (ld = LeadingDim(out)), so that the
-// weights one feature multiplies are contiguous.
-void Transpose(const float* w, size_t out, size_t in, float* wt, size_t ld);
+// The columns `used` of W [out, in] (PyTorch's layout), transposed into wt [features, ld]
+// (ld = LeadingDim(out)), so that the weights one feature multiplies are contiguous.
+void GatherTransposed(const float* w, size_t out, size_t in, const int32_t* used, size_t features, float* wt, size_t ld);
 inline size_t LeadingDim(size_t out) { return (out + 15) / 16 * 16; }
 
-// y [n, out] = x·Wᵀ + b (b may be null), with wt from Transpose.
+// y [n, out] = x·Wᵀ + b (b may be null), with wt from GatherTransposed over x.used.
 void Multiply(const Layout& x, const float* values, const float* wt, size_t ld, const float* b, size_t out, float* y);
 
 }  // namespace sparse_rows
