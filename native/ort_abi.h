@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ort_abi {
 
@@ -146,6 +147,14 @@ struct ApiBase {
 template <typename Fn>
 inline Fn At(const void* const* api, Slot slot) {
   return reinterpret_cast<Fn>(const_cast<void*>(api[slot]));
+}
+
+// The message of a failed status (and the status released), or "" for success.
+inline std::string ErrorOf(const void* const* api, StatusPtr status) {
+  if (!status) return "";
+  std::string message = At<GetErrorMessageFn>(api, kGetErrorMessage)(status);
+  At<ReleaseFn<Status>>(api, kReleaseStatus)(status);
+  return message.empty() ? "ONNX Runtime error" : message;
 }
 
 }  // namespace ort_abi

@@ -61,14 +61,6 @@ void* LoadApiBase(const std::string& path, std::string* why) {
 #endif
 }
 
-// The message of a failed status (and the status released), or "" for success.
-std::string ErrorOf(const void* const* api, StatusPtr status) {
-  if (!status) return "";
-  std::string message = At<GetErrorMessageFn>(api, kGetErrorMessage)(status);
-  At<ReleaseFn<Status>>(api, kReleaseStatus)(status);
-  return message.empty() ? "ONNX Runtime error" : message;
-}
-
 std::string TakeError(StatusPtr status) { return ErrorOf(g_api, status); }
 
 std::string GetString(napi_env env, napi_value value) {

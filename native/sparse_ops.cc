@@ -28,13 +28,6 @@ Fn Api(Slot slot) {
   return At<Fn>(g_ops_api, slot);
 }
 
-std::string MessageOf(StatusPtr status) {
-  if (!status) return "";
-  std::string message = Api<GetErrorMessageFn>(kGetErrorMessage)(status);
-  At<ReleaseFn<Status>>(g_ops_api, kReleaseStatus)(status);
-  return message.empty() ? "ONNX Runtime error" : message;
-}
-
 struct Input {
   void* data = nullptr;
   size_t rank = 0;
@@ -51,7 +44,7 @@ std::string GetInput(KernelContext* context, size_t index, Input* out) {
   if (!status && out->rank >= 1 && out->rank <= 2) status = Api<GetDimensionsFn>(kGetDimensions)(info, out->dims, out->rank);
   if (info) At<ReleaseFn<TensorTypeAndShapeInfo>>(g_ops_api, kReleaseTensorTypeAndShapeInfo)(info);
   if (!status) status = Api<GetTensorMutableDataFn>(kGetTensorMutableData)(const_cast<Value*>(value), &out->data);
-  if (status) return MessageOf(status);
+  if (status) return ErrorOf(g_ops_api, status);
   if (out->rank < 1 || out->rank > 2) return "input " + std::to_string(index) + " has rank " + std::to_string(out->rank);
   return "";
 }
@@ -74,7 +67,7 @@ std::string Compute(KernelContext* context) {
   void* y = nullptr;
   StatusPtr status = Api<KernelContextGetOutputFn>(kKernelContextGetOutput)(context, 0, out_dims, 2, &output);
   if (!status) status = Api<GetTensorMutableDataFn>(kGetTensorMutableData)(output, &y);
-  if (status) return MessageOf(status);
+  if (status) return ErrorOf(g_ops_api, status);
   FlushDenormals flush;
   thread_local std::vector<float> wt;
   const size_t ld = sparse_rows::LeadingDim(out);
