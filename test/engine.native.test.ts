@@ -42,7 +42,8 @@ test('the fused updates give the same bits on one thread and split across thread
   const s = start();
   const one = { p: s.p.slice(), a: s.a.slice(), b: s.b.slice() };
   const split = { p: s.p.slice(), a: s.a.slice(), b: s.b.slice() };
-  for (let step = 0; step < 3; step++) {
+  // Many loops in a row: helpers that wake late must neither miss work nor touch the next loop's.
+  for (let step = 0; step < 40; step++) {
     k.adam(one.p, s.g, one.a, one.b, 0.9, 0.999, 1e-4, 1e-3, 1e-8, 1, 1);
     k.adam(split.p, s.g, split.a, split.b, 0.9, 0.999, 1e-4, 1e-3, 1e-8, 1, 4);
     k.sgd(one.p, s.g, one.a, 0.01, 0.9, 1e-4, true, 1);
@@ -52,6 +53,25 @@ test('the fused updates give the same bits on one thread and split across thread
   assert.deepEqual(split.p, one.p);
   assert.deepEqual(split.a, one.a);
   assert.deepEqual(split.b, one.b);
+});
+
+test('adamColumns gives the same bits on one thread and split across threads (by rows)', { skip: !nativeKernels() && 'native kernels not built' }, () => {
+  const k = nativeKernels()!;
+  const [rows, d] = [390, 392]; // ColorMNIST's first layer: large enough to be split
+  const cols = Int32Array.from({ length: 150 }, (_, j) => Math.floor(j * 2.6)); // increasing, with runs and gaps
+  const rng = new Rng(8);
+  const p = Float32Array.from({ length: rows * d }, () => rng.normal());
+  const one = { p: p.slice(), m: new Float32Array(rows * d), v: new Float32Array(rows * d) };
+  const split = { p: p.slice(), m: new Float32Array(rows * d), v: new Float32Array(rows * d) };
+  for (let step = 0; step < 20; step++) {
+    const g = Float32Array.from({ length: rows * cols.length }, () => rng.normal());
+    k.adamColumns(one.p, g, one.m, one.v, rows, d, cols, cols.length, 0.9, 0.999, 1e-4, 1e-3, 1e-8, 1, 1);
+    k.adamColumns(split.p, g, split.m, split.v, rows, d, cols, cols.length, 0.9, 0.999, 1e-4, 1e-3, 1e-8, 1, 4);
+  }
+  assert.notDeepEqual(one.p, p, 'the updates changed the parameters');
+  assert.deepEqual(split.p, one.p);
+  assert.deepEqual(split.m, one.m);
+  assert.deepEqual(split.v, one.v);
 });
 
 test('firstNonFinite finds the first NaN or infinity, at any position, and nothing in finite data', () => {

@@ -38,6 +38,12 @@ export interface TrainStepSpec {
   /** Data inputs that never change (a full batch): baked in so that ONNX Runtime can fold work on them. */
   bake?: ReadonlyMap<Value, ConstantData>;
   threads?: number;
+  /**
+   * Threads the native optimizer update may use (default: `threads`). Its helpers only take work
+   * that nobody has started (native/parallel.h), so it may be offered cores that other work, such
+   * as a background evaluation, holds at times: a busy core costs the update no more than a wake-up.
+   */
+  updateThreads?: number;
   placement?: OptimizerPlacement;
   /** Which session runner to use (default: the native one when built). */
   runner?: RunnerKind;
@@ -335,8 +341,7 @@ function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels, shapeOf: (
   const states = spec.params.map((p) => spec.update.stateSlots.map(() => new Float32Array(sizeOf(shapeOf(p)))));
   const update = spec.update.nativeUpdate!;
   const updateColumns = spec.update.nativeUpdateColumns?.bind(spec.update);
-  // The update may use as many threads as the session.
-  const threads = spec.threads ?? defaultThreads();
+  const threads = spec.updateThreads ?? spec.threads ?? defaultThreads();
   const compact = spec.compactColumns;
   const w = compact ? spec.params.indexOf(compact.weight) : -1;
   const compactor = compact ? new ColumnCompactor(kernels, compact.input.name, compact.weight.name, `${compact.weight.name}${SEP}grad`, compact.size, shapeOf(compact.weight)[0]) : undefined;

@@ -26,6 +26,8 @@ export interface ClassifierOptions {
   threads?: number;
   /** Threads of the predictor's session (default: `threads`). */
   predictorThreads?: number;
+  /** Threads the native optimizer update may use (default: `threads`; see TrainStepSpec). */
+  updateThreads?: number;
   /** Where the optimizer update runs (default 'auto': fused native kernels when built). */
   placement?: OptimizerPlacement;
   /** Which session runner to use (default: the native one when built). */
@@ -105,6 +107,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     update: makeOptimizer(opts.optimizer),
     bake,
     threads: opts.threads,
+    updateThreads: opts.updateThreads,
     placement: opts.placement,
     runner: opts.runner,
     compactColumns: w === undefined ? undefined : { input: x, weight: params[w], size: model.inputDim },

@@ -140,6 +140,9 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     compactInput: !full && (settings.compactInput ?? mostlyZeros(train.x, d)),
     sparsePredictor: settings.sparseEvaluation ?? true,
     ...threadSplit,
+    // The update's helpers take only work not yet started, so it can use the evaluation's cores
+    // whenever they are idle.
+    updateThreads: totalThreads,
   });
   const step = classifier.step;
   if (settings.resume) step.loadState(settings.resume);
