@@ -44,6 +44,11 @@ export interface TrainStepSpec {
    * as a background evaluation, holds at times: a busy core costs the update no more than a wake-up.
    */
   updateThreads?: number;
+  /**
+   * Also open a session on this many threads, for the steps run with `wide` (when the cores that
+   * other work holds at times happen to be free). Both sessions run the same graph on the same buffers.
+   */
+  wideThreads?: number;
   placement?: OptimizerPlacement;
   /** Which session runner to use (default: the native one when built). */
   runner?: RunnerKind;
@@ -88,6 +93,7 @@ interface Placement {
 
 export class TrainStep {
   private stepCount = 0;
+  private wideCount = 0;
   private readonly feeds: Record<string, ort.Tensor> = {};
   private readonly scalarArrays = new Map<string, Float32Array>();
   private readonly bound = new Map<string, number>();
@@ -100,6 +106,7 @@ export class TrainStep {
 
   private constructor(
     private readonly session: EngineSession,
+    private readonly wideSession: EngineSession | undefined,
     private readonly spec: TrainStepSpec,
     private readonly placement: Placement,
     private readonly dataInputs: readonly Value[],
@@ -173,14 +180,21 @@ export class TrainStep {
     const dataInputs = g.inputs.filter((v) => !internal.has(v) && !spec.bake?.has(v));
     const bytes = emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step' });
     const session = await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner });
+    const wideThreads = spec.wideThreads ?? 0;
+    const wide = wideThreads > (spec.threads ?? defaultThreads()) ? await openEngineSession(bytes, { threads: wideThreads, runner: spec.runner }) : undefined;
     // Only data inputs that the session actually reads must be fed.
     const used = new Set(session.inputNames);
-    return new TrainStep(session, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
+    return new TrainStep(session, wide, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
   }
 
   /** Names of the extra outputs a step can return. */
   get outputNames(): readonly string[] {
     return [...this.extraOutputs.keys()];
+  }
+
+  /** Number of steps that ran on the wide session (see TrainStepSpec.wideThreads). */
+  get wideSteps(): number {
+    return this.wideCount;
   }
 
   /** Number of steps taken so far. */
@@ -201,8 +215,9 @@ export class TrainStep {
   /**
    * One optimizer step on the fed batch. `fetch` names extra outputs to return. `next`, the data of
    * the next step when it is already filled in, lets this step prepare for it (it is only read).
+   * `wide`: run on the wide session, if there is one (the caller knows the cores are free).
    */
-  async run(data: Readonly<Record<string, ort.Tensor>>, opts: { lr: number; fetch?: readonly string[]; next?: Readonly<Record<string, ort.Tensor>> }): Promise<StepResult> {
+  async run(data: Readonly<Record<string, ort.Tensor>>, opts: { lr: number; fetch?: readonly string[]; next?: Readonly<Record<string, ort.Tensor>>; wide?: boolean }): Promise<StepResult> {
     const lr = opts.lr;
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
       throw new Error(`learning rate must be a positive finite number, got ${lr}`);
@@ -235,14 +250,16 @@ export class TrainStep {
       if (!v) throw new Error(`TrainStep.run: unknown output "${name}"; outputs: ${this.outputNames.join(', ')}`);
       outputs[name] = fetches[name] = this.outputBuffer(name, v);
     }
-    if (this.session.runSync) {
+    const session = opts.wide && this.wideSession ? this.wideSession : this.session;
+    if (session === this.wideSession) this.wideCount++;
+    if (session.runSync) {
       // Short runs go on the main thread (no hand-off to a worker thread and back). Yield once
       // first, so that the caller can start work for worker threads (the next batch's gather)
       // before this run blocks the main thread.
       await undefined;
-      this.session.runSync(this.feeds, fetches);
+      session.runSync(this.feeds, fetches);
     } else {
-      await this.session.run(this.feeds, fetches);
+      await session.run(this.feeds, fetches);
     }
     this.placement.finish(scalars, opts.next);
     this.stepCount = t;
@@ -302,6 +319,7 @@ export class TrainStep {
 
   async dispose(): Promise<void> {
     await this.session.release();
+    await this.wideSession?.release();
   }
 }
 

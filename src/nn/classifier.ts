@@ -28,6 +28,8 @@ export interface ClassifierOptions {
   predictorThreads?: number;
   /** Threads the native optimizer update may use (default: `threads`; see TrainStepSpec). */
   updateThreads?: number;
+  /** Threads of a second training session for steps run `wide` (see TrainStepSpec). */
+  wideThreads?: number;
   /** Where the optimizer update runs (default 'auto': fused native kernels when built). */
   placement?: OptimizerPlacement;
   /** Which session runner to use (default: the native one when built). */
@@ -108,6 +110,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     bake,
     threads: opts.threads,
     updateThreads: opts.updateThreads,
+    wideThreads: opts.wideThreads,
     placement: opts.placement,
     runner: opts.runner,
     compactColumns: w === undefined ? undefined : { input: x, weight: params[w], size: model.inputDim },

@@ -143,6 +143,8 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     // The update's helpers take only work not yet started, so it can use the evaluation's cores
     // whenever they are idle.
     updateThreads: totalThreads,
+    // Steps taken while no evaluation runs use every core.
+    wideThreads: totalThreads,
   });
   const step = classifier.step;
   if (settings.resume) step.loadState(settings.resume);
@@ -211,7 +213,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
         nextRows = Int32Array.from(sampler.next());
         next = prepare(nextRows, slot);
       }
-      const result = await step.run(current.feeds, { lr: settings.lr, fetch, next: t < settings.steps && next!.filled ? next!.feeds : undefined });
+      const result = await step.run(current.feeds, { lr: settings.lr, fetch, next: t < settings.steps && next!.filled ? next!.feeds : undefined, wide: evaluator.idle });
       if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
       lastLoss = result.loss;
       if (!Number.isFinite(lastLoss)) {
@@ -380,6 +382,11 @@ class Evaluator {
   private failure: { error: unknown } | undefined;
   /** Evaluations scheduled and not yet delivered. */
   private pending = 0;
+  /** Whether no evaluation is running or waiting to run. */
+  get idle(): boolean {
+    return this.running === 0 && this.waiting.length === 0;
+  }
+
   /** The step of the last evaluation scheduled (−1: none). */
   lastScheduled = -1;
 
