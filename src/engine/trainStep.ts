@@ -46,7 +46,8 @@ export interface TrainStepSpec {
   updateThreads?: number;
   /**
    * Also open a session on this many threads, for the steps run with `wide` (when the cores that
-   * other work holds at times happen to be free). Both sessions run the same graph on the same buffers.
+   * other work holds at times happen to be free). Both sessions run the same graph on the same
+   * buffers. Ignored when data is baked in.
    */
   wideThreads?: number;
   placement?: OptimizerPlacement;
@@ -180,7 +181,8 @@ export class TrainStep {
     const dataInputs = g.inputs.filter((v) => !internal.has(v) && !spec.bake?.has(v));
     const bytes = emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step' });
     const session = await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner });
-    const wideThreads = spec.wideThreads ?? 0;
+    // Not for graphs with baked data (full batches): a second session would hold a second copy.
+    const wideThreads = spec.bake?.size ? 0 : spec.wideThreads ?? 0;
     const wide = wideThreads > (spec.threads ?? defaultThreads()) ? await openEngineSession(bytes, { threads: wideThreads, runner: spec.runner }) : undefined;
     // Only data inputs that the session actually reads must be fed.
     const used = new Set(session.inputNames);
