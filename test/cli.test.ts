@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const bin = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bin', 'mat.js');
 const mat = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, MAT_THREADS: '1' } });
@@ -16,6 +18,25 @@ test('mat train --json prints one summary line', () => {
   assert.equal(summary.algorithm, 'erm');
   assert.equal(summary.steps, 200);
   assert.ok(summary.test.average > 0.9, JSON.stringify(summary.test));
+});
+
+test('mat train reports the step selected by validation worst-group accuracy, from the saved curve', () => {
+  const out = mkdtempSync(join(tmpdir(), 'mat-train-'));
+  try {
+    const r = mat('train', '--data', 'cmnist', '--steps', '300', '--json', '--no-cache', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim());
+    const curve = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const bestVal = Math.max(...curve.map((p) => p.val.worstGroupAcc));
+    // Ties go to the later step.
+    const expected = curve.filter((p) => p.val.worstGroupAcc === bestVal).at(-1);
+    assert.equal(summary.selected.criterion, 'va_wga');
+    assert.equal(summary.selected.step, expected.step);
+    assert.equal(summary.selected.test.worstGroup, expected.test.worstGroupAcc);
+    assert.equal(summary.selected.val.worstGroup, bestVal);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
 
 for (const [what, args, message] of [

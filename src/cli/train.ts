@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { builtinDatasets } from '../data/builtin.js';
 import type { Evaluation } from '../eval/metrics.js';
+import { selectStep } from '../eval/selection.js';
 import { markdownTable } from '../report/table.js';
 import { runMethod } from '../train/experiment.js';
 import { presetFor } from '../train/presets.js';
@@ -48,6 +49,9 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   progress.stop();
   const seconds = (performance.now() - t0) / 1000;
   const final = run.final;
+  // The paper's protocol reports the step with the best validation worst-group accuracy; the
+  // tables and the saved model are the final step's, so both are shown.
+  const selected = selectStep(run.curve, 'va_wga');
   const summary = {
     dataset: ds.name,
     algorithm: run.algorithm,
@@ -58,6 +62,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
     train: final.train ? splitSummary(ds, final.train) : undefined,
     test: splitSummary(ds, final.test),
     flipRate: run.heldOut?.flipRate,
+    selected: { criterion: 'va_wga', step: selected.step, val: splitSummary(ds, selected.val), test: splitSummary(ds, selected.test) },
   };
   if (flags.out) {
     await mkdir(flags.out, { recursive: true });
@@ -80,6 +85,9 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   console.log(markdownTable(['split', 'average', 'worst group', 'majority (a = y)', 'minority (a ≠ y)'], rows, { digits: 3 }));
   console.log();
   console.log(groupTable(ds, final.test));
+  const best = summary.selected.test;
+  console.log(`\nselected by validation worst-group accuracy (va_wga): step ${selected.step}, test average ${best.average.toFixed(3)}, worst group ${best.worstGroup.toFixed(3)}` +
+    (selected.step === final.step ? ' (the final step)' : ` (the tables above and the saved model are step ${final.step})`));
   if (flags.out) console.log(`\nsaved config.json, results.jsonl and model.onnx in ${flags.out}`);
 }
 
