@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { loadBuiltin } from '../src/data/builtin.js';
+import { groupsOf, numGroups } from '../src/data/dataset.js';
+import { createSession, ort } from '../src/engine/session.js';
+import { evaluateLogits } from '../src/eval/metrics.js';
 
 const bin = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bin', 'mat.js');
 const mat = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, MAT_THREADS: '1' } });
@@ -20,7 +24,7 @@ test('mat train --json prints one summary line', () => {
   assert.ok(summary.test.average > 0.9, JSON.stringify(summary.test));
 });
 
-test('mat train reports the step selected by validation worst-group accuracy, from the saved curve', () => {
+test('mat train reports the step selected by validation worst-group accuracy, and saves that model too', async () => {
   const out = mkdtempSync(join(tmpdir(), 'mat-train-'));
   try {
     const r = mat('train', '--data', 'cmnist', '--steps', '300', '--json', '--no-cache', '--out', out);
@@ -34,6 +38,16 @@ test('mat train reports the step selected by validation worst-group accuracy, fr
     assert.equal(summary.selected.step, expected.step);
     assert.equal(summary.selected.test.worstGroup, expected.test.worstGroupAcc);
     assert.equal(summary.selected.val.worstGroup, bestVal);
+    // The saved selected model predicts the test split as evaluated at that step.
+    const ds = loadBuiltin('cmnist', { seed: 0 });
+    const session = await createSession(readFileSync(join(out, 'model-va_wga.onnx')), { threads: 1 });
+    const n = ds.test.y.length;
+    const result = await session.run({ x: new ort.Tensor('float32', ds.test.x, [n, ds.dim]) });
+    const logits = result.logits.data as Float32Array;
+    const ev = evaluateLogits(logits, ds.test.y, groupsOf(ds.test, ds.numAttributes), numGroups(ds), ds.numClasses);
+    assert.ok(Math.abs(ev.avgAcc - expected.test.avgAcc) <= 1 / n, `exported ${ev.avgAcc} against ${expected.test.avgAcc} at step ${expected.step}`);
+    assert.ok(Math.abs(ev.avgAcc - curve.at(-1).test.avgAcc) > 1 / n || expected.step === curve.at(-1).step, 'the selected model differs from the final one');
+    await session.release();
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

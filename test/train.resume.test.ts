@@ -7,6 +7,7 @@ import { getAlgorithm, runAlgorithm } from '../src/algorithms/registry.js';
 import type { TrainState } from '../src/engine/trainStep.js';
 import { mlp } from '../src/nn/models.js';
 import { splitThreads, type TrainSettings } from '../src/train/loop.js';
+import { selectStep } from '../src/eval/selection.js';
 
 const ds = loadBuiltin('embeddings', { seed: 0, nTrain: 400, nVal: 100, nTest: 100, dim: 16 });
 
@@ -110,4 +111,17 @@ test('with evaluation on its own core, steps taken while no evaluation runs use 
   assert.ok(two.wideSteps > 0 && two.wideSteps < 100, `${two.wideSteps} of 100 steps ran wide`);
   two.params.forEach((p, i) => p.forEach((v, j) => assert.ok(Math.abs(v - one.params[i][j]) <= 1e-5 * (1 + Math.abs(v)), `parameter ${i}[${j}]: ${v} against ${one.params[i][j]}`)));
   assert.deepEqual(two.curve.map((p) => p.test.avgAcc), one.curve.map((p) => p.test.avgAcc));
+});
+
+test('keepBest keeps the parameters of the step the criterion selects, equal to a run stopped there', async () => {
+  const settings: Partial<TrainSettings> = { steps: 60, evalEvery: 5, keepBest: 'va_wga', lr: 0.5 };
+  const r = await runAlgorithm(getAlgorithm('erm'), { dataset: ds, settings: { model: mlp([16, 2]), optimizer: { kind: 'sgd', momentum: 0.9 }, batchSize: 32, seed: 3, threads: 1, ...settings } as TrainSettings, hparams: {} });
+  await r.classifier.dispose();
+  const best = r.best!;
+  assert.equal(best.criterion, 'va_wga');
+  assert.equal(best.step, selectStep(r.curve, 'va_wga').step);
+  assert.ok(best.step < 60, `selected step ${best.step}: pick settings where the best step is not the last`);
+  const stopped = await run('erm', { steps: best.step, lr: 0.5, evalEvery: 5 });
+  stopped.params.forEach((p, i) => assert.deepEqual(best.params[i], p));
+  await assert.rejects(runAlgorithm(getAlgorithm('erm'), { dataset: ds, settings: { model: mlp([16, 2]), optimizer: { kind: 'sgd' }, batchSize: 32, seed: 3, threads: 1, lr: 0.1, steps: 2, evalEvery: 1, keepBest: 'va_gi_wga' }, hparams: {} }), /va_gi_wga needs valInferredGroups/);
 });

@@ -108,10 +108,18 @@ export class Predictor {
     return this.session.finishedRunWaiting?.() ?? true;
   }
 
-  /** Bytes of a standalone ONNX model (input "x", output "logits") with the current parameters baked in. */
-  exportBytes(): Uint8Array {
-    const params = this.paramSource();
-    const bake = new Map(this.spec.params.map((p, i) => [p, Float32Array.from(params[i].data as Float32Array)]));
+  /**
+   * Bytes of a standalone ONNX model (input "x", output "logits") with the current parameters, or
+   * the given ones (a kept snapshot, say), baked in.
+   */
+  exportBytes(params?: readonly Float32Array[]): Uint8Array {
+    const values = params ?? this.paramSource().map((t) => t.data as Float32Array);
+    if (values.length !== this.spec.params.length) throw new Error(`exportBytes: ${values.length} parameter arrays given, the model has ${this.spec.params.length}`);
+    const bake = new Map(this.spec.params.map((p, i) => {
+      const size = p.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : this.inputDim), 1); // the one named dim is the features'
+      if (values[i].length !== size) throw new Error(`exportBytes: parameter ${p.name} needs ${size} values, got ${values[i].length}`);
+      return [p, Float32Array.from(values[i])];
+    }));
     return emitOnnx(this.spec.graph, {
       inputs: [this.spec.x],
       outputs: [{ name: 'logits', value: this.spec.output }],
@@ -121,8 +129,8 @@ export class Predictor {
     });
   }
 
-  async exportOnnx(path: string): Promise<void> {
-    await writeFile(path, this.exportBytes());
+  async exportOnnx(path: string, params?: readonly Float32Array[]): Promise<void> {
+    await writeFile(path, this.exportBytes(params));
   }
 
   async dispose(): Promise<void> {

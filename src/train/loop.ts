@@ -7,7 +7,7 @@ import { encodeSparseRows, type SparseRows } from '../engine/sparseRowsPredictor
 import { gatherRows, gatherRowsAsync, nativeKernels } from '../engine/native.js';
 import type { TrainState } from '../engine/trainStep.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
-import type { EvalRecord } from '../eval/selection.js';
+import { selectStep, type EvalRecord, type SelectionCriterion } from '../eval/selection.js';
 import { compileClassifier, type CompiledClassifier } from '../nn/classifier.js';
 import type { Model } from '../nn/models.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
@@ -56,6 +56,11 @@ export interface TrainSettings {
   sparseEvaluation?: boolean;
   /** Also evaluate on the training split (costs a pass over it). */
   evalTrain?: boolean;
+  /**
+   * Keep the parameters of the evaluation that this criterion selects (as selectStep does: ties go
+   * to the later step) in TrainResult.best. Evaluations run on snapshots, so this costs one copy.
+   */
+  keepBest?: SelectionCriterion;
   /** XRM-inferred validation groups, for the va_gi_wga criterion. */
   valInferredGroups?: { groups: Int32Array; numGroups: number };
   onEval?(record: CurvePoint): void;
@@ -77,6 +82,8 @@ export interface CurvePoint extends EvalRecord {
 export interface TrainResult {
   curve: CurvePoint[];
   classifier: CompiledClassifier;
+  /** With settings.keepBest: the selected evaluation's step and parameters (of this call's evaluations). */
+  best?: { step: number; criterion: SelectionCriterion; params: Float32Array[] };
 }
 
 /**
@@ -117,6 +124,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   if (settings.model.inputDim !== d || settings.model.outputDim !== k) {
     throw new Error(`model maps ${settings.model.inputDim} → ${settings.model.outputDim}, but the data has ${d} features and ${k} classes`);
   }
+  if (settings.keepBest === 'va_gi_wga' && !settings.valInferredGroups) throw new Error('keepBest va_gi_wga needs valInferredGroups (XRM-inferred validation groups)');
   if (hooks.shift && hooks.shift.length !== n * k) throw new Error(`shift: expected ${n} × ${k} values, got ${hooks.shift.length}`);
   if (hooks.weights && hooks.weights.length !== n) throw new Error(`weights: expected ${n} values, got ${hooks.weights.length}`);
 
@@ -172,8 +180,12 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   let lastLoss = NaN;
   // Evaluations run in the background, in order, on snapshots of the parameters, while training
   // goes on; the curve is complete once they have settled (before a checkpoint and at the end).
-  const evaluate = (t: number, loss: number) => evaluator.schedule(t, loss, (point) => {
+  const criterion = settings.keepBest;
+  let best: { point: CurvePoint; params: Float32Array[] } | undefined;
+  const evaluate = (t: number, loss: number) => evaluator.schedule(t, loss, (point, params) => {
     curve.push(point);
+    // Points arrive in step order, so keeping the better of two gives selectStep's choice.
+    if (criterion && (!best || selectStep([best.point, point], criterion) === point)) best = { point, params };
     settings.onEval?.(point);
   });
   if (step.steps === 0 && settings.evalEvery > 0) evaluate(0, NaN);
@@ -196,7 +208,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     await classifier.dispose();
     throw error;
   }
-  return { curve, classifier };
+  return { curve, classifier, best: best && criterion ? { step: best.point.step, criterion, params: best.params } : undefined };
 
   async function runSteps(): Promise<void> {
     let nextRows = step.steps < settings.steps ? Int32Array.from(sampler.next()) : undefined;
@@ -399,7 +411,7 @@ class Evaluator {
   }
 
   /** Evaluate the current parameters; `done` gets the point after the points scheduled before it. */
-  schedule(step: number, loss: number, done: (point: CurvePoint) => void): void {
+  schedule(step: number, loss: number, done: (point: CurvePoint, params: Float32Array[]) => void): void {
     this.lastScheduled = step;
     this.pending++;
     const snapshot = this.classifier.step.parameterTensors().map((t) => tensor('float32', Float32Array.from(t.data as Float32Array), t.dims));
@@ -421,7 +433,7 @@ class Evaluator {
     point.catch(() => {}); // handled in order below
     this.delivered = this.delivered.then(async () => {
       const p = await point;
-      if (!this.failure) done(p);
+      if (!this.failure) done(p, snapshot.map((t) => t.data as Float32Array));
     }).catch((error: unknown) => {
       this.failure ??= { error };
     }).finally(() => {
