@@ -84,7 +84,7 @@ struct AdamArgs {
 };
 
 // Scalars copied to locals so that the compiler knows the stores cannot change them (and vectorizes).
-inline void AdamSpan(const AdamArgs& args, float* __restrict__ pp, const float* __restrict__ gg, float* __restrict__ mm, float* __restrict__ vv, size_t n) {
+inline void AdamBlock(const AdamArgs& args, float* __restrict__ pp, const float* __restrict__ gg, float* __restrict__ mm, float* __restrict__ vv, size_t n) {
   const float b1 = args.b1, b2 = args.b2, l2 = args.l2, a = args.a, eps = args.eps, decay = args.decay;
   for (size_t i = 0; i < n; i++) {
     const float gi = gg[i] + l2 * pp[i];
@@ -94,6 +94,27 @@ inline void AdamSpan(const AdamArgs& args, float* __restrict__ pp, const float* 
     vv[i] = vi;
     pp[i] = pp[i] * decay - a * (mi / (std::sqrt(vi) + eps));
   }
+}
+
+// Inside a training step the update's four arrays come cold (the step's products ran in between),
+// and the hardware prefetchers keep too few of the seven streams in flight: asking for the lines
+// 1 KB ahead took W2's update in W7 from 109–118 µs to 71–80 µs. Prefetches never fault, so
+// running past the ends is harmless.
+constexpr size_t kPrefetchAhead = 256;  // floats
+constexpr size_t kBlock = 64;           // floats: four cache lines per array
+
+inline void AdamSpan(const AdamArgs& args, float* __restrict__ pp, const float* __restrict__ gg, float* __restrict__ mm, float* __restrict__ vv, size_t n) {
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    for (size_t j = 0; j < kBlock; j += 16) {
+      __builtin_prefetch(pp + i + kPrefetchAhead + j, 1);
+      __builtin_prefetch(gg + i + kPrefetchAhead + j, 0);
+      __builtin_prefetch(mm + i + kPrefetchAhead + j, 1);
+      __builtin_prefetch(vv + i + kPrefetchAhead + j, 1);
+    }
+    AdamBlock(args, pp + i, gg + i, mm + i, vv + i, kBlock);
+  }
+  AdamBlock(args, pp + i, gg + i, mm + i, vv + i, n - i);
 }
 
 void AdamRange(const AdamArgs& args, size_t begin, size_t end) {
