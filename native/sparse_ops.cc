@@ -1,9 +1,11 @@
-// The runner's own ONNX Runtime operator (domain "ai.mat"), for evaluation graphs of models whose
-// inputs are mostly zeros. Exported models never use it.
+// The runner's own ONNX Runtime operators (domain "ai.mat"). Exported models never use them.
 //   SparseRowsLinear(layout int32 [L], values [nnz], W [out, in], b [out]) → x·Wᵀ + b  [n, out]
-// where layout and values encode x [n, in] (sparse_rows.h), built once per split by
-// sparseRowsEncode(x, n, in) → { layout, values }.
+// for evaluation graphs of models whose inputs are mostly zeros, where layout and values encode
+// x [n, in] (sparse_rows.h), built once per split by sparseRowsEncode(x, n, in) → { layout, values };
+//   MatMulAT(A [k, m], B [k, n], threads int64 [1]) → Aᵀ·B  [m, n]
+// for training steps: the input gradient Wᵀ·dz of a feature-major layer (transposed_product.h).
 #include <node_api.h>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -12,6 +14,7 @@
 #include "napi_args.h"
 #include "ort_abi.h"
 #include "sparse_rows.h"
+#include "transposed_product.h"
 
 namespace {
 
@@ -49,7 +52,7 @@ std::string GetInput(KernelContext* context, size_t index, Input* out) {
   return "";
 }
 
-std::string Compute(KernelContext* context) {
+std::string ComputeSparseRowsLinear(KernelContext* context) {
   Input layout, values, w, b;
   std::string err;
   if ((err = GetInput(context, 0, &layout)).empty() && (err = GetInput(context, 1, &values)).empty() && (err = GetInput(context, 2, &w)).empty()) err = GetInput(context, 3, &b);
@@ -77,15 +80,37 @@ std::string Compute(KernelContext* context) {
   return "";
 }
 
-CustomOp MakeSparseRowsLinear() {
+std::string ComputeMatMulAT(KernelContext* context) {
+  Input a, b, threads;
+  std::string err;
+  if ((err = GetInput(context, 0, &a)).empty() && (err = GetInput(context, 1, &b)).empty()) err = GetInput(context, 2, &threads);
+  if (!err.empty()) return err;
+  if (a.rank != 2 || b.rank != 2 || threads.rank != 1 || threads.dims[0] != 1) return "expected A [k, m], B [k, n] and threads [1]";
+  if (a.dims[0] != b.dims[0]) return "A has " + std::to_string(a.dims[0]) + " rows and B " + std::to_string(b.dims[0]);
+  const size_t k = static_cast<size_t>(a.dims[0]), m = static_cast<size_t>(a.dims[1]), n = static_cast<size_t>(b.dims[1]);
+  const int64_t out_dims[2] = {static_cast<int64_t>(m), static_cast<int64_t>(n)};
+  Value* output = nullptr;
+  void* c = nullptr;
+  StatusPtr status = Api<KernelContextGetOutputFn>(kKernelContextGetOutput)(context, 0, out_dims, 2, &output);
+  if (!status) status = Api<GetTensorMutableDataFn>(kGetTensorMutableData)(output, &c);
+  if (status) return ErrorOf(g_ops_api, status);
+  const int64_t wanted = *static_cast<const int64_t*>(threads.data);
+  transposed_product::Multiply(static_cast<const float*>(a.data), static_cast<const float*>(b.data), static_cast<float*>(c), k, m, n, static_cast<size_t>(std::max<int64_t>(1, wanted)));
+  return "";
+}
+
+// An operator of `inputs` inputs (int32 where `int_input` says so, int64 where `int64_input` says so,
+// float otherwise) and one float output, computed by `compute`.
+template <const char* kName, std::string (*kCompute)(KernelContext*), size_t kInputs, int (*kInputType)(size_t)>
+CustomOp MakeOp() {
   CustomOp op{};
   op.version = 16;
   // The kernel is the op itself: it holds no state.
   op.CreateKernel = [](const CustomOp* self, const void*, const void*) -> void* { return const_cast<CustomOp*>(self); };
-  op.GetName = [](const CustomOp*) { return "SparseRowsLinear"; };
+  op.GetName = [](const CustomOp*) { return kName; };
   op.GetExecutionProviderType = [](const CustomOp*) -> const char* { return nullptr; };  // CPU
-  op.GetInputType = [](const CustomOp*, size_t index) { return static_cast<int>(index == 0 ? kInt32 : kFloat); };
-  op.GetInputTypeCount = [](const CustomOp*) -> size_t { return 4; };
+  op.GetInputType = [](const CustomOp*, size_t index) { return kInputType(index); };
+  op.GetInputTypeCount = [](const CustomOp*) -> size_t { return kInputs; };
   op.GetOutputType = [](const CustomOp*, size_t) { return static_cast<int>(kFloat); };
   op.GetOutputTypeCount = [](const CustomOp*) -> size_t { return 1; };
   op.KernelCompute = [](void*, KernelContext*) {};  // unused: ONNX Runtime calls KernelComputeV2
@@ -98,12 +123,17 @@ CustomOp MakeSparseRowsLinear() {
   op.GetVariadicOutputMinArity = [](const CustomOp*) { return 1; };
   op.GetVariadicOutputHomogeneity = [](const CustomOp*) { return 1; };
   op.KernelComputeV2 = [](void*, KernelContext* context) -> StatusPtr {
-    const std::string err = Compute(context);
+    const std::string err = kCompute(context);
     if (err.empty()) return nullptr;
-    return Api<CreateStatusFn>(kCreateStatus)(kInvalidArgument, ("SparseRowsLinear: " + err).c_str());
+    return Api<CreateStatusFn>(kCreateStatus)(kInvalidArgument, (std::string(kName) + ": " + err).c_str());
   };
   return op;
 }
+
+constexpr char kSparseRowsLinear[] = "SparseRowsLinear";
+constexpr char kMatMulAT[] = "MatMulAT";
+int SparseRowsLinearInput(size_t index) { return index == 0 ? kInt32 : kFloat; }
+int MatMulATInput(size_t index) { return index == 2 ? kInt64 : kFloat; }
 
 // sparseRowsEncode(x: Float32Array, n, in) → { layout: Int32Array, values: Float32Array }
 napi_value SparseRowsEncode(napi_env env, napi_callback_info info) {
@@ -140,12 +170,14 @@ napi_value SparseRowsEncode(napi_env env, napi_callback_info info) {
 ort_abi::StatusPtr AddMatOps(const void* const* api, ort_abi::SessionOptions* options) {
   static std::mutex mu;
   static ort_abi::CustomOpDomain* domain = nullptr;
-  static ort_abi::CustomOp sparse_rows_linear = MakeSparseRowsLinear();
+  static ort_abi::CustomOp sparse_rows_linear = MakeOp<kSparseRowsLinear, ComputeSparseRowsLinear, 4, SparseRowsLinearInput>();
+  static ort_abi::CustomOp matmul_at = MakeOp<kMatMulAT, ComputeMatMulAT, 3, MatMulATInput>();
   std::lock_guard<std::mutex> lock(mu);
   if (!domain) {
     g_ops_api = api;
     ort_abi::StatusPtr status = At<CreateCustomOpDomainFn>(api, kCreateCustomOpDomain)("ai.mat", &domain);
     if (!status) status = At<CustomOpDomainAddFn>(api, kCustomOpDomainAdd)(domain, &sparse_rows_linear);
+    if (!status) status = At<CustomOpDomainAddFn>(api, kCustomOpDomainAdd)(domain, &matmul_at);
     if (status) {
       domain = nullptr;  // leaked on failure: ONNX Runtime may hold part of it
       return status;

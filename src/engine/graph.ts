@@ -125,6 +125,8 @@ export class Graph {
     return this.apply('MatMul', [a, b], { transA: !!opts.transA, transB: !!opts.transB });
   }
   transpose(a: Value): Value { return this.apply('Transpose', [a]); }
+  /** aᵀ·b for a weight a [k, m] and a thin b [k, n] (see MatMulAT in ops.ts). */
+  matmulAT(a: Value, b: Value): Value { return this.apply('MatMulAT', [a, b]); }
   /** x·Wᵀ + b (W in [out, in] layout), one Gemm. */
   linear(x: Value, w: Value, b: Value): Value { return this.apply('Linear', [x, w, b]); }
   /** W·h + b[:, None] → [out, batch]; h is [in, batch], or the data [batch, in] with inputBatchMajor. */

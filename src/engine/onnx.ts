@@ -32,6 +32,8 @@ export interface EmitContext {
   dimInput(dim: string, dtype: DType): string;
   /** Make later references to v use `name` (an existing value) instead of emitting a node. */
   alias(v: Value, name: string): boolean;
+  /** Whether the native runner's own operators may be emitted, and with how many threads. */
+  readonly matOps?: { threads: number };
 }
 
 /**
@@ -59,6 +61,11 @@ export interface EmitOptions {
   /** Sizes for named dims, fixed in the model's declared shapes (e.g. a predictor's feature count). */
   dims?: Readonly<Record<string, number>>;
   graphName?: string;
+  /**
+   * Emit the native runner's own operators where they are faster (see MatMulAT in ops.ts), with
+   * the threads they may use. Only the native runner can run such a model.
+   */
+  matOps?: { threads: number };
 }
 
 /** Encode the part of `graph` that the outputs need as ONNX model bytes. */
@@ -140,6 +147,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       dimInputs.set(name, dtype);
       return name;
     },
+    matOps: opts.matOps,
   };
 
   for (const node of needed) OPS[node.op].emit(node, ctx);

@@ -8,7 +8,7 @@ export type OpType =
   | 'Softmax' | 'LogSoftmax' | 'ReduceSum' | 'ReduceMean' | 'ReduceMax'
   | 'MatMul' | 'Transpose' | 'Where' | 'Equal' | 'Greater' | 'Cast'
   | 'Unsqueeze' | 'Squeeze' | 'ExpandLike' | 'SizeOf' | 'StopGradient' | 'Identity'
-  | 'SoftmaxCrossEntropy' | 'Linear' | 'LinearT' | 'SparseRowsLinear';
+  | 'SoftmaxCrossEntropy' | 'Linear' | 'LinearT' | 'SparseRowsLinear' | 'MatMulAT';
 
 export type Attrs = Record<string, number | boolean | string>;
 
@@ -440,7 +440,7 @@ export const OPS: Record<OpType, OpSpec> = {
       const [w, h] = n.inputs;
       const batchMajor = !!n.attrs.inputBatchMajor;
       const dW = batchMajor ? g.matmul(d, h) : g.matmul(d, h, { transB: true });
-      const dhT = g.matmul(w, d, { transA: true });
+      const dhT = g.matmulAT(w, d);
       return [dW, batchMajor ? g.transpose(dhT) : dhT, g.reduceSum(d, 1)];
     }),
     emit(node, ctx) {
@@ -448,6 +448,31 @@ export const OPS: Record<OpType, OpSpec> = {
       const column = ctx.fresh('bias_column');
       ctx.node('Unsqueeze', [ctx.name(b), ctx.int64s([1])], [column]);
       ctx.node('Gemm', [ctx.name(w), ctx.name(h), column], [ctx.name(node.outputs[0])], { transB: node.attrs.inputBatchMajor ? 1 : 0 });
+    },
+  },
+  MatMulAT: {
+    // Aᵀ·B for A [k, m] and B [k, n]: the input gradient Wᵀ·dz of a feature-major layer. A Gemm
+    // with transA in standard ONNX; with matOps, the native runner's operator of the same name,
+    // which reads W along its rows (native/transposed_product.h): on the 390 × 390 layer at batch
+    // 35, 135 µs against ONNX Runtime's 245 µs. Sums run in another order: equal up to rounding.
+    infer(inputs) {
+      requireArity('MatMulAT', inputs, 2);
+      const [a, b] = inputs;
+      requireFloat('MatMulAT', a);
+      requireSameDtype('MatMulAT', inputs);
+      if (a.rank !== 2 || b.rank !== 2) throw new Error(`MatMulAT: expected 2-D inputs, got ${a} and ${b}`);
+      if (a.shape[0] !== b.shape[0]) throw new Error(`MatMulAT: inner dimensions differ: ${a}ᵀ · ${b} (${a.shape[0]} vs ${b.shape[0]})`);
+      return { dtype: a.dtype, shape: [a.shape[1], b.shape[1]] };
+    },
+    vjp: full((g, n, d) => {
+      const [a, b] = n.inputs;
+      return [g.matmul(b, d, { transB: true }), g.matmul(a, d)];
+    }),
+    emit(node, ctx) {
+      const [a, b] = node.inputs;
+      const out = ctx.name(node.outputs[0]);
+      if (ctx.matOps && a.dtype === 'float32') ctx.node('MatMulAT', [ctx.name(a), ctx.name(b), ctx.int64s([ctx.matOps.threads])], [out], {}, MAT_DOMAIN);
+      else ctx.node('Gemm', [ctx.name(a), ctx.name(b)], [out], { transA: 1 });
     },
   },
   SoftmaxCrossEntropy: {

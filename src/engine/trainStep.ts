@@ -7,7 +7,7 @@ import { typedArrayFor, type ConstantData, type DType, type Graph, type Value } 
 import { gradients } from './autodiff.js';
 import { nativeKernels, type NativeKernels } from './native.js';
 import { emitOnnx, parseDimInput } from './onnx.js';
-import { openEngineSession, type EngineSession, type RunnerKind } from './runtime.js';
+import { defaultRunner, openEngineSession, type EngineSession, type RunnerKind } from './runtime.js';
 import { checkFeed, defaultThreads, ort, tensor } from './session.js';
 import { ColumnCompactor, type ColumnGradient } from './columnCompactor.js';
 
@@ -95,6 +95,7 @@ interface Placement {
 export class TrainStep {
   private stepCount = 0;
   private wideCount = 0;
+  private usesNativeOps = false;
   private readonly feeds: Record<string, ort.Tensor> = {};
   private readonly scalarArrays = new Map<string, Float32Array>();
   private readonly bound = new Map<string, number>();
@@ -179,14 +180,28 @@ export class TrainStep {
       outputs.push({ name, value });
     }
     const dataInputs = g.inputs.filter((v) => !internal.has(v) && !spec.bake?.has(v));
-    const bytes = emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step' });
-    const session = await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner });
+    const emit = (matOps?: { threads: number }) => emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step', matOps });
+    // The native runner's own operators where it runs the step (MAT_OPS=0 turns them off).
+    const nativeOps = (spec.runner ?? defaultRunner()) === 'native' && process.env.MAT_OPS !== '0' && g.nodes.some((n) => n.op === 'MatMulAT');
+    const matOps = nativeOps ? { threads: spec.updateThreads ?? spec.threads ?? defaultThreads() } : undefined;
+    const emitted = emit(matOps);
+    let bytes = emitted;
+    let session: EngineSession;
+    try {
+      session = await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner });
+    } catch (error) {
+      if (!matOps) throw error;
+      bytes = emit();  // an ONNX Runtime that did not take the operators: standard ones
+      session = await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner });
+    }
     // Not for graphs with baked data (full batches): a second session would hold a second copy.
     const wideThreads = spec.bake?.size ? 0 : spec.wideThreads ?? 0;
     const wide = wideThreads > (spec.threads ?? defaultThreads()) ? await openEngineSession(bytes, { threads: wideThreads, runner: spec.runner }) : undefined;
     // Only data inputs that the session actually reads must be fed.
     const used = new Set(session.inputNames);
-    return new TrainStep(session, wide, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
+    const step = new TrainStep(session, wide, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
+    step.usesNativeOps = nativeOps && bytes === emitted;
+    return step;
   }
 
   /** Names of the extra outputs a step can return. */
@@ -202,6 +217,11 @@ export class TrainStep {
   /** Number of steps taken so far. */
   get steps(): number {
     return this.stepCount;
+  }
+
+  /** Whether the step's graph uses the native runner's own operators (MatMulAT; see ops.ts). */
+  get nativeOps(): boolean {
+    return this.usesNativeOps;
   }
 
   /** Where the optimizer update runs. */
