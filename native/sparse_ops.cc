@@ -190,4 +190,8 @@ void RegisterSparseRows(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "sparseRowsEncode", NAPI_AUTO_LENGTH, SparseRowsEncode, nullptr, &fn);
   napi_set_named_property(env, exports, "sparseRowsEncode", fn);
+  // MatMulAT beats ONNX Runtime's Gemm only with its AVX-512 kernel; the portable loop is slower.
+  napi_value fast;
+  napi_get_boolean(env, transposed_product::kVectorized, &fast);
+  napi_set_named_property(env, exports, "matMulATVectorized", fast);
 }

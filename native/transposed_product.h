@@ -8,6 +8,14 @@
 
 namespace transposed_product {
 
+// Whether Multiply has its AVX-512 kernel here; without it, it is a plain loop (correct, slower
+// than ONNX Runtime's Gemm).
+#if defined(__AVX512F__)
+constexpr bool kVectorized = true;
+#else
+constexpr bool kVectorized = false;
+#endif
+
 // c [m, n] = aᵀ·b. Each element is summed over k in increasing order, the same on any number of
 // threads (the work is split by blocks of c's rows).
 void Multiply(const float* a, const float* b, float* c, size_t k, size_t m, size_t n, size_t threads);

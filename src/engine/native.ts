@@ -28,6 +28,8 @@ export interface NativeKernels {
   scatterColumns(src: Float32Array, rows: number, dim: number, cols: Int32Array, count: number, dst: Float32Array): void;
   /** x (n × dim) by its nonzeros, for the runner's SparseRowsLinear (native/sparse_rows.h). */
   sparseRowsEncode(x: Float32Array, n: number, dim: number): { layout: Int32Array; values: Float32Array };
+  /** Whether the runner's MatMulAT has its vectorized kernel (else it is slower than ONNX Runtime's Gemm). */
+  readonly matMulATVectorized: boolean;
 }
 
 /** dst[r] = src[rows[r]] for rows of `dim` floats: the batch copy of every training step. */

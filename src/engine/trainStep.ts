@@ -181,8 +181,9 @@ export class TrainStep {
     }
     const dataInputs = g.inputs.filter((v) => !internal.has(v) && !spec.bake?.has(v));
     const emit = (matOps?: { threads: number }) => emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step', matOps });
-    // The native runner's own operators where it runs the step (MAT_OPS=0 turns them off).
-    const nativeOps = (spec.runner ?? defaultRunner()) === 'native' && process.env.MAT_OPS !== '0' && g.nodes.some((n) => n.op === 'MatMulAT');
+    // The native runner's own operators where it runs the step and they are fast (MAT_OPS=0 turns
+    // them off).
+    const nativeOps = (spec.runner ?? defaultRunner()) === 'native' && !!nativeKernels()?.matMulATVectorized && process.env.MAT_OPS !== '0' && g.nodes.some((n) => n.op === 'MatMulAT');
     const matOps = nativeOps ? { threads: spec.updateThreads ?? spec.threads ?? defaultThreads() } : undefined;
     const emitted = emit(matOps);
     let bytes = emitted;
