@@ -99,8 +99,8 @@ std::string ComputeMatMulAT(KernelContext* context) {
   return "";
 }
 
-// An operator of `inputs` inputs (int32 where `int_input` says so, int64 where `int64_input` says so,
-// float otherwise) and one float output, computed by `compute`.
+// An operator named kName with kInputs inputs (of the element types kInputType gives) and one float
+// output, computed by kCompute.
 template <const char* kName, std::string (*kCompute)(KernelContext*), size_t kInputs, int (*kInputType)(size_t)>
 CustomOp MakeOp() {
   CustomOp op{};

@@ -454,7 +454,8 @@ export const OPS: Record<OpType, OpSpec> = {
     // Aᵀ·B for A [k, m] and B [k, n]: the input gradient Wᵀ·dz of a feature-major layer. A Gemm
     // with transA in standard ONNX; with matOps, the native runner's operator of the same name,
     // which reads W along its rows (native/transposed_product.h): on the 390 × 390 layer at batch
-    // 35, 135 µs against ONNX Runtime's 245 µs. Sums run in another order: equal up to rounding.
+    // 35, one thread, 101–160 µs against 153–245 µs for ONNX Runtime's Gemm. Sums may run in another
+    // order: equal up to rounding.
     infer(inputs) {
       requireArity('MatMulAT', inputs, 2);
       const [a, b] = inputs;
