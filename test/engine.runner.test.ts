@@ -40,6 +40,35 @@ test('the native runner writes outputs into the given buffers, synchronously or 
   await assert.rejects(s.run({ x, w }, { y }), /released/);
 });
 
+test('synchronous runs see in-place changes, other tensor objects, and alternating buffers (the runner caches wrapped tensors)', { skip }, async () => {
+  const s = await openEngineSession(affineModel(), { threads: 1, runner: 'native' });
+  const w = tensor('float32', Float32Array.of(1, 0, 0, 1, 1, 1), [3, 2]);
+  const slots = [tensor('float32', Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]), tensor('float32', Float32Array.of(0, 0, 1, 1, 0, 0), [2, 3])];
+  const y = tensor('float32', new Float32Array(4), [2, 2]);
+  const expected = (x: Float32Array, wv: Float32Array) => [0, 1].flatMap((r) => [0, 1].map((c) => x[3 * r] * wv[c] + x[3 * r + 1] * wv[2 + c] + x[3 * r + 2] * wv[4 + c] + 1));
+  for (let step = 0; step < 6; step++) {
+    const x = slots[step % 2];
+    // The weight changes in place between runs, as parameters do in training.
+    (w.data as Float32Array)[0] = step;
+    (y.data as Float32Array).fill(-1);
+    s.runSync!({ x, w }, { y });
+    assert.deepEqual(Array.from(y.data as Float32Array), expected(x.data as Float32Array, w.data as Float32Array), `run ${step}`);
+  }
+  // A new tensor object at the same position, and a new output buffer.
+  const x3 = tensor('float32', Float32Array.of(2, 2, 2, 2, 2, 2), [2, 3]);
+  const y2 = tensor('float32', new Float32Array(4), [2, 2]);
+  s.runSync!({ x: x3, w }, { y: y2 });
+  assert.deepEqual(Array.from(y2.data as Float32Array), expected(x3.data as Float32Array, w.data as Float32Array));
+  assert.deepEqual(Array.from(y.data as Float32Array), expected(slots[1].data as Float32Array, w.data as Float32Array), 'the old output buffer is left alone');
+  // A plain object whose data is replaced by another array of the same length.
+  const plain = { type: 'float32', dims: [2, 3], data: Float32Array.of(1, 1, 1, 1, 1, 1) } as unknown as typeof x3;
+  s.runSync!({ x: plain, w }, { y });
+  (plain as unknown as { data: Float32Array }).data = Float32Array.of(3, 3, 3, 3, 3, 3);
+  s.runSync!({ x: plain, w }, { y });
+  assert.deepEqual(Array.from(y.data as Float32Array), expected(Float32Array.of(3, 3, 3, 3, 3, 3), w.data as Float32Array));
+  await s.release();
+});
+
 test('bad calls to the native runner name the input or output at fault', { skip }, async () => {
   const s = await openEngineSession(affineModel(), { threads: 1, runner: 'native' });
   const x = tensor('float32', new Float32Array(6), [2, 3]);
