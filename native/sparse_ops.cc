@@ -1,5 +1,6 @@
 // The runner's own ONNX Runtime operators (domain "ai.mat"). Exported models never use them.
-//   SparseRowsLinear(layout int32 [L], values [nnz], W [out, in], b [out]) → x·Wᵀ + b  [n, out]
+//   SparseRowsLinear(layout int32 [L], values [nnz], W [out, in], b [out], relu int64 [1])
+//     → x·Wᵀ + b, or its ReLU when relu is 1  [n, out]
 // for evaluation graphs of models whose inputs are mostly zeros, where layout and values encode
 // x [n, in] (sparse_rows.h), built once per split by sparseRowsEncode(x, n, in) → { layout, values };
 //   MatMulAT(A [k, m], B [k, n], threads int64 [1]) → Aᵀ·B  [m, n]
@@ -53,11 +54,14 @@ std::string GetInput(KernelContext* context, size_t index, Input* out) {
 }
 
 std::string ComputeSparseRowsLinear(KernelContext* context) {
-  Input layout, values, w, b;
+  Input layout, values, w, b, relu;
   std::string err;
-  if ((err = GetInput(context, 0, &layout)).empty() && (err = GetInput(context, 1, &values)).empty() && (err = GetInput(context, 2, &w)).empty()) err = GetInput(context, 3, &b);
+  if ((err = GetInput(context, 0, &layout)).empty() && (err = GetInput(context, 1, &values)).empty() && (err = GetInput(context, 2, &w)).empty() &&
+      (err = GetInput(context, 3, &b)).empty()) {
+    err = GetInput(context, 4, &relu);
+  }
   if (!err.empty()) return err;
-  if (layout.rank != 1 || values.rank != 1 || w.rank != 2 || b.rank != 1) return "expected layout [L], values [nnz], W [out, in] and b [out]";
+  if (layout.rank != 1 || values.rank != 1 || w.rank != 2 || b.rank != 1 || relu.rank != 1 || relu.dims[0] != 1) return "expected layout [L], values [nnz], W [out, in], b [out] and relu [1]";
   sparse_rows::Layout x;
   err = sparse_rows::Decode(static_cast<const int32_t*>(layout.data), static_cast<size_t>(layout.dims[0]), static_cast<size_t>(values.dims[0]), &x);
   if (!err.empty()) return err;
@@ -76,7 +80,8 @@ std::string ComputeSparseRowsLinear(KernelContext* context) {
   const size_t ld = sparse_rows::LeadingDim(out);
   wt.resize(x.features * ld);
   sparse_rows::GatherTransposed(static_cast<const float*>(w.data), out, x.in, x.used, x.features, wt.data(), ld);
-  sparse_rows::Multiply(x, static_cast<const float*>(values.data), wt.data(), ld, static_cast<const float*>(b.data), out, static_cast<float*>(y));
+  const bool apply_relu = *static_cast<const int64_t*>(relu.data) != 0;
+  sparse_rows::Multiply(x, static_cast<const float*>(values.data), wt.data(), ld, static_cast<const float*>(b.data), out, static_cast<float*>(y), apply_relu);
   return "";
 }
 
@@ -132,7 +137,7 @@ CustomOp MakeOp() {
 
 constexpr char kSparseRowsLinear[] = "SparseRowsLinear";
 constexpr char kMatMulAT[] = "MatMulAT";
-int SparseRowsLinearInput(size_t index) { return index == 0 ? kInt32 : kFloat; }
+int SparseRowsLinearInput(size_t index) { return index == 0 ? kInt32 : index == 4 ? kInt64 : kFloat; }
 int MatMulATInput(size_t index) { return index == 2 ? kInt64 : kFloat; }
 
 // sparseRowsEncode(x: Float32Array, n, in) → { layout: Int32Array, values: Float32Array }
@@ -170,7 +175,7 @@ napi_value SparseRowsEncode(napi_env env, napi_callback_info info) {
 ort_abi::StatusPtr AddMatOps(const void* const* api, ort_abi::SessionOptions* options) {
   static std::mutex mu;
   static ort_abi::CustomOpDomain* domain = nullptr;
-  static ort_abi::CustomOp sparse_rows_linear = MakeOp<kSparseRowsLinear, ComputeSparseRowsLinear, 4, SparseRowsLinearInput>();
+  static ort_abi::CustomOp sparse_rows_linear = MakeOp<kSparseRowsLinear, ComputeSparseRowsLinear, 5, SparseRowsLinearInput>();
   static ort_abi::CustomOp matmul_at = MakeOp<kMatMulAT, ComputeMatMulAT, 3, MatMulATInput>();
   std::lock_guard<std::mutex> lock(mu);
   if (!domain) {

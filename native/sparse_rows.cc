@@ -114,6 +114,11 @@ void GatherTransposed(const float* w, size_t out, size_t in, const int32_t* used
 
 namespace {
 
+// dst[0..n) = max(src, 0) (dst may be src). NaN stays NaN, as ONNX's Relu keeps it.
+void ReluCopy(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = src[i] < 0.0f ? 0.0f : src[i];
+}
+
 // The outputs [o, o + 16·NV) of one block of rows, in `acc` (block_rows × ld, ld-padded so that
 // every access is a whole vector: masked stores would defeat store-to-load forwarding, and a row
 // comes back several times per block). acc starts at the bias, then each column's weights (held in
@@ -146,7 +151,7 @@ constexpr auto kStrips = Strips(std::make_index_sequence<kMaxVectors>());
 
 }  // namespace
 
-void Multiply(const Layout& x, const float* values, const float* wt, size_t ld, const float* b, size_t out, float* y) {
+void Multiply(const Layout& x, const float* values, const float* wt, size_t ld, const float* b, size_t out, float* y, bool relu) {
 #if defined(__AVX512F__)
   // The outputs in strips of at most 8 vectors, as even as possible (390 outputs: 7, 6, 6, 6).
   // b padded to ld like wt, so that strips read whole vectors.
@@ -164,7 +169,13 @@ void Multiply(const Layout& x, const float* values, const float* wt, size_t ld, 
       o += 16 * nv;
     }
     const size_t r0 = block * x.block_rows, rows = std::min(x.block_rows, x.n - r0);
-    for (size_t r = 0; r < rows; r++) std::memcpy(y + (r0 + r) * out, acc.data() + r * ld, out * sizeof(float));
+    for (size_t r = 0; r < rows; r++) {
+      if (relu) {
+        ReluCopy(y + (r0 + r) * out, acc.data() + r * ld, out);
+      } else {
+        std::memcpy(y + (r0 + r) * out, acc.data() + r * ld, out * sizeof(float));
+      }
+    }
   }
 #else
   for (size_t block = 0; block < x.blocks; block++) {
@@ -180,6 +191,9 @@ void Multiply(const Layout& x, const float* values, const float* wt, size_t ld, 
         const float value = values[e];
         for (size_t o = 0; o < out; o++) yr[o] += value * w[o];
       }
+    }
+    if (relu) {
+      for (size_t r = r0; r < r0 + rows; r++) ReluCopy(y + r * out, y + r * out, out);
     }
   }
 #endif

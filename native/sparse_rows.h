@@ -46,7 +46,9 @@ std::string Decode(const int32_t* words, size_t length, size_t values, Layout* o
 void GatherTransposed(const float* w, size_t out, size_t in, const int32_t* used, size_t features, float* wt, size_t ld);
 inline size_t LeadingDim(size_t out) { return (out + 15) / 16 * 16; }
 
-// y [n, out] = x·Wᵀ + b (b may be null), with wt from GatherTransposed over x.used.
-void Multiply(const Layout& x, const float* values, const float* wt, size_t ld, const float* b, size_t out, float* y);
+// y [n, out] = x·Wᵀ + b (b may be null), or its ReLU with `relu`, with wt from GatherTransposed
+// over x.used. The ReLU is applied as each block's outputs are copied out of L1 (a separate pass
+// would read and write y once more).
+void Multiply(const Layout& x, const float* values, const float* wt, size_t ld, const float* b, size_t out, float* y, bool relu = false);
 
 }  // namespace sparse_rows

@@ -32,10 +32,11 @@ function paramsOf(model: Model, seed: number): ort.Tensor[] {
 
 test('the sparse predictor gives the dense logits, across blocks, chunks, empty rows and odd widths', { skip }, async () => {
   const rng = new Rng(3);
-  // Hidden widths off multiples of 16 (37: the last vector is partial; 130: three strips), and a
-  // linear model (the sparse layer gives the logits directly).
-  for (const dims of [[45, 37, 3], [45, 130, 20, 2], [45, 5]]) {
-    const model = mlp(dims);
+  // Hidden widths off multiples of 16 (37: the last vector is partial; 130: three strips), a
+  // linear model (the sparse layer gives the logits directly), and tanh (applied after the
+  // operator, where ReLU is applied inside it).
+  for (const [dims, activation] of [[[45, 37, 3], 'relu'], [[45, 130, 20, 2], 'relu'], [[45, 5], 'relu'], [[45, 37, 3], 'tanh']] as const) {
+    const model = mlp(dims, { activation });
     const params = paramsOf(model, dims[1]);
     const dense = await compilePredictor(model, () => params, 1);
     const sparsePredictor = (await SparseRowsPredictor.compile(model, { threads: 1 }))!;

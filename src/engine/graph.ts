@@ -137,8 +137,8 @@ export class Graph {
    * x·Wᵀ + b for x given by its nonzeros (an int32 layout and the values: native/sparse_rows.h)
    * with `rows` rows. An operator of the native runner only, without a gradient: for evaluation.
    */
-  sparseRowsLinear(layout: Value, values: Value, w: Value, b: Value, rows: Dim): Value {
-    return this.apply('SparseRowsLinear', [layout, values, w, b], { rows });
+  sparseRowsLinear(layout: Value, values: Value, w: Value, b: Value, rows: Dim, opts: { relu?: boolean } = {}): Value {
+    return this.apply('SparseRowsLinear', [layout, values, w, b], { rows, relu: !!opts.relu });
   }
   where(cond: Value, a: Value, b: Value): Value { return this.apply('Where', [cond, a, b]); }
   equal(a: Value, b: Value): Value { return this.apply('Equal', [a, b]); }

@@ -400,8 +400,8 @@ export const OPS: Record<OpType, OpSpec> = {
   },
   SparseRowsLinear: {
     // x·Wᵀ + b for x given by its nonzeros (native/sparse_rows.h: an int32 layout and the values),
-    // with `rows` naming or giving x's row count. An operator of the native runner only, for
-    // evaluation: it has no gradient and exported models never contain it.
+    // with `rows` naming or giving x's row count, and with `relu` its ReLU. An operator of the
+    // native runner only, for evaluation: it has no gradient and exported models never contain it.
     infer(inputs, attrs) {
       requireArity('SparseRowsLinear', inputs, 4);
       const [layout, values, w, b] = inputs;
@@ -417,7 +417,8 @@ export const OPS: Record<OpType, OpSpec> = {
       throw new Error('SparseRowsLinear has no gradient (it serves evaluation only)');
     },
     emit(node, ctx) {
-      ctx.node('SparseRowsLinear', node.inputs.map((v) => ctx.name(v)), [ctx.name(node.outputs[0])], {}, MAT_DOMAIN);
+      const activation = ctx.int64s([node.attrs.relu ? 1 : 0]);
+      ctx.node('SparseRowsLinear', [...node.inputs.map((v) => ctx.name(v)), activation], [ctx.name(node.outputs[0])], {}, MAT_DOMAIN);
     },
   },
   LinearT: {

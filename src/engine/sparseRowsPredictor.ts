@@ -52,7 +52,11 @@ export class SparseRowsPredictor {
     const layout = g.input('layout', 'int32', ['layout_words']);
     const values = g.input('values', 'float32', ['entries']);
     const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
-    const firstLayer: FirstLayer = (w, b) => g.sparseRowsLinear(layout, values, w, b, 'rows');
+    // ReLU is applied as the operator writes its outputs (a pass over [rows, out] saved); tanh after.
+    const firstLayer: FirstLayer = (w, b, activation) => {
+      const h = g.sparseRowsLinear(layout, values, w, b, 'rows', { relu: activation === 'relu' });
+      return activation === 'tanh' ? g.tanh(h) : h;
+    };
     const output = model.forward(g, firstLayer, params);
     const bytes = emitOnnx(g, { inputs: [layout, values, ...params], outputs: [{ name: 'output', value: output }], graphName: 'predict_sparse' });
     let session: EngineSession;

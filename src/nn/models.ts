@@ -38,8 +38,11 @@ export interface Model {
 
 export type Activation = 'relu' | 'tanh';
 
-/** The first layer's output x·Wᵀ + b [batch, out], computed by the caller from W and b. */
-export type FirstLayer = (w: Value, b: Value) => Value;
+/**
+ * The first layer's output [batch, out], computed by the caller from W and b: x·Wᵀ + b, with
+ * `activation` applied when given (a hidden first layer), so that the caller can fuse it.
+ */
+export type FirstLayer = (w: Value, b: Value, activation?: Activation) => Value;
 
 export interface ModelDescription {
   kind: 'mlp';
@@ -86,10 +89,10 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
     forward(g, input, p, opts = {}) {
       if (typeof input === 'function') {
         if (!bias) throw new Error('model: a first-layer function needs a first layer with a bias');
-        let h = input(p[0], p[1]);
+        let h = input(p[0], p[1], dims.length > 2 ? activation : undefined);
         for (let l = 1; l + 1 < dims.length; l++) {
-          h = activation === 'relu' ? g.relu(h) : g.tanh(h);
           h = g.linear(h, p[2 * l], p[2 * l + 1]);
+          if (l + 2 < dims.length) h = activation === 'relu' ? g.relu(h) : g.tanh(h);
         }
         return h;
       }
