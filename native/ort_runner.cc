@@ -12,9 +12,9 @@
 //   ortFinishedRuns() → asynchronous runs finished on their worker thread whose promise is not yet
 //     settled (it settles when the main thread returns to the event loop)
 // where a Tensor is any { type, dims, data } (an onnxruntime-common Tensor qualifies). Every output
-// is preallocated by the caller. Synchronous runs keep each position's wrapped tensor and reuse it
-// when the same object comes back over the same data, so a tensor's dims must not change once it
-// has been run (onnxruntime-common's never do).
+// is preallocated by the caller. Synchronous runs keep each position's last two wrapped tensors and
+// reuse one when the same object comes back over the same data, so a tensor's dims must not change
+// once it has been run (onnxruntime-common's never do).
 #include <node_api.h>
 #if defined(_WIN32)
 #include <windows.h>
@@ -272,18 +272,26 @@ struct CachedValue {
   }
 };
 
+// Two per position: a training loop fills its batches into two buffer sets in turn.
+struct CachedPair {
+  CachedValue entries[2];
+  int older = 0;  // the entry to replace next
+};
+
 struct Plan {
   SessionBox* box = nullptr;
   napi_ref session_ref = nullptr;  // keeps the session alive as long as the plan
   std::vector<std::string> inputs, outputs;
   std::vector<const char*> input_names, output_names;
-  std::vector<CachedValue> cached[2];  // inputs, outputs (synchronous runs only)
+  std::vector<CachedPair> cached[2];  // inputs, outputs (synchronous runs only)
 };
 
 void FinalizePlan(napi_env env, void* data, void*) {
   auto* plan = static_cast<Plan*>(data);
   for (auto& side : plan->cached) {
-    for (CachedValue& c : side) c.Clear(env);
+    for (CachedPair& pair : side) {
+      for (CachedValue& c : pair.entries) c.Clear(env);
+    }
   }
   napi_delete_reference(env, plan->session_ref);
   delete plan;
@@ -454,8 +462,14 @@ Call* Prepare(napi_env env, napi_callback_info info, bool keep_alive) {
       napi_value tensor;
       napi_get_element(env, array, i, &tensor);
       // Only synchronous runs use the cache: a value must not be replaced while a run uses it.
-      CachedValue* cache = keep_alive ? nullptr : &plan->cached[side][i];
-      if (cache && (((*values[side])[i] = CachedFor(env, *cache, tensor)))) continue;
+      CachedPair* pair = keep_alive ? nullptr : &plan->cached[side][i];
+      if (pair) {
+        Value* hit = nullptr;
+        for (int e = 0; e < 2 && !hit; e++) {
+          if ((hit = CachedFor(env, pair->entries[e], tensor))) pair->older = 1 - e;
+        }
+        if (((*values[side])[i] = hit)) continue;
+      }
       const std::string err = Wrap(env, tensor, &(*values[side])[i]);
       if (!err.empty()) {
         call->Release(env);
@@ -466,7 +480,9 @@ Call* Prepare(napi_env env, napi_callback_info info, bool keep_alive) {
       Value* made = (*values[side])[i];
       const void* data = nullptr;
       size_t length = 0;
-      if (cache && DataOf(env, tensor, &data, &length)) {
+      if (pair && DataOf(env, tensor, &data, &length)) {
+        CachedValue* cache = &pair->entries[pair->older];
+        pair->older = 1 - pair->older;
         cache->Clear(env);
         napi_create_reference(env, tensor, 0, &cache->object);
         cache->data = data;
