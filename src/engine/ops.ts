@@ -457,19 +457,9 @@ export const OPS: Record<OpType, OpSpec> = {
     // which reads W along its rows (native/transposed_product.h): on the 390 × 390 layer at batch
     // 35, one thread, 101–160 µs against 153–245 µs for ONNX Runtime's Gemm. Sums may run in another
     // order: equal up to rounding.
-    infer(inputs) {
-      requireArity('MatMulAT', inputs, 2);
-      const [a, b] = inputs;
-      requireFloat('MatMulAT', a);
-      requireSameDtype('MatMulAT', inputs);
-      if (a.rank !== 2 || b.rank !== 2) throw new Error(`MatMulAT: expected 2-D inputs, got ${a} and ${b}`);
-      if (a.shape[0] !== b.shape[0]) throw new Error(`MatMulAT: inner dimensions differ: ${a}ᵀ · ${b} (${a.shape[0]} vs ${b.shape[0]})`);
-      return { dtype: a.dtype, shape: [a.shape[1], b.shape[1]] };
-    },
-    vjp: full((g, n, d) => {
-      const [a, b] = n.inputs;
-      return [g.matmul(b, d, { transB: true }), g.matmul(a, d)];
-    }),
+    // Shapes and gradients are MatMul's with transA.
+    infer: (inputs) => OPS.MatMul.infer(inputs, { transA: true }),
+    vjp: (g, node, d) => OPS.MatMul.vjp(g, { ...node, attrs: { transA: true } }, d),
     emit(node, ctx) {
       const [a, b] = node.inputs;
       const out = ctx.name(node.outputs[0]);
