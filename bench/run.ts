@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkloadResult } from './workloads.js';
-import { nativeKernels } from '../src/engine/native.js';
-import { defaultRunner } from '../src/engine/runtime.js';
+import { resolveExecution } from '../src/engine/index.js';
+import { executionFromEnvironment } from '../src/environment.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -63,8 +63,8 @@ function median(values: number[]): number {
 
 const reference = findReference();
 const why = skipTorch ? '--no-torch' : !reference ? 'torch_reference.py not found; set MAT_TORCH_REFERENCE' : !torchAvailable() ? 'python3 cannot import torch' : '';
-console.log(`# optimizer updates: ${nativeKernels() ? 'fused native kernels (native/kernels.cc)' : 'inside the ONNX graph (native kernels not built)'}`);
-console.log(`# sessions: ${defaultRunner() === 'native' ? 'the native runner (native/ort_runner.cc)' : "onnxruntime-node's InferenceSession"}`);
+const native = resolveExecution(executionFromEnvironment()).native;
+console.log(`# engine: ${native ? 'the native addon (session runner and fused optimizer updates)' : 'onnxruntime-node sessions, optimizer inside the ONNX graph'}`);
 const roundsNote = option('rounds') === undefined && only.includes('W7') ? ` (W7: ${W7_ROUNDS})` : '';
 console.log(`# ${threads} threads, ${rounds} round${rounds > 1 ? 's' : ''} per workload${roundsNote}${why ? `; PyTorch reference not run (${why})` : ', ours and PyTorch in turn'}`);
 

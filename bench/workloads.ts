@@ -1,7 +1,6 @@
 // The engine workloads W1–W6 of shared/bench/torch_reference.py, with the same shapes, step counts
 // and optimizers, run on our engine. Data are random (values do not matter for timing).
 import { tensor } from '../src/engine/session.js';
-import { gatherRows, gatherRowsAsync } from '../src/engine/native.js';
 import { compileClassifier, compilePredictor } from '../src/nn/classifier.js';
 import { mlp } from '../src/nn/models.js';
 import type { OptimizerConfig } from '../src/nn/optimizers.js';
@@ -43,7 +42,7 @@ function logSoftmaxRows(z: Float32Array, k: number): Float32Array {
   return out;
 }
 
-async function trainWorkload(name: string, n: number, dims: number[], batch: number, steps: number, optimizer: OptimizerConfig, lr: number, bias = true, threads?: number): Promise<WorkloadResult> {
+async function trainWorkload(name: string, n: number, dims: number[], batch: number, steps: number, optimizer: OptimizerConfig, lr: number, bias = true): Promise<WorkloadResult> {
   const rng = new Rng(0);
   const d = dims[0];
   const k = dims[dims.length - 1];
@@ -53,7 +52,7 @@ async function trainWorkload(name: string, n: number, dims: number[], batch: num
   const model = mlp(dims, { bias });
   const full = batch >= n;
   const c = await compileClassifier(model, {
-    optimizer, initialParams: model.init(rng), shift: true, threads,
+    optimizer, initialParams: model.init(rng), shift: true,
     fullBatch: full ? { x, y, n } : undefined,
   });
   // Two buffer sets: the next batch is gathered while ONNX Runtime runs the current step, as the
@@ -75,8 +74,8 @@ async function trainWorkload(name: string, n: number, dims: number[], batch: num
       // Same slicing as the reference: a window of a fixed permutation.
       const st = (s * batch) % (n - batch);
       const rows = perm.subarray(st, st + batch);
-      ready = gatherRowsAsync(x, d, rows, set.xb);
-      gatherRows(shift, k, rows, set.sb);
+      ready = c.step.gatherRowsAsync(x, d, rows, set.xb);
+      c.step.gatherRows(shift, k, rows, set.sb);
       for (let r = 0; r < batch; r++) set.yb[r] = y[rows[r]];
     }
     return { feeds: set.feeds, ready };
@@ -98,7 +97,7 @@ async function trainWorkload(name: string, n: number, dims: number[], batch: num
   return { workload: name, steps, seconds: round(seconds), steps_per_s: round(steps / seconds, 1) };
 }
 
-async function twinsWorkload(name: string, n: number, d: number, k: number, batch: number, steps: number, threads?: number): Promise<WorkloadResult> {
+async function twinsWorkload(name: string, n: number, d: number, k: number, batch: number, steps: number): Promise<WorkloadResult> {
   const rng = new Rng(0);
   const x = randn(rng, n * d);
   const y = labels(rng, n, k);
@@ -108,7 +107,6 @@ async function twinsWorkload(name: string, n: number, d: number, k: number, batc
   const twins = await compileTwins(model, {
     optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 },
     initialParams: [model.init(rng), model.init(rng)],
-    threads,
   });
   // As src/heldout/xrm.ts: the next batch's features are copied during the current step; its
   // labels are read after the current step's flips.
@@ -122,7 +120,7 @@ async function twinsWorkload(name: string, n: number, d: number, k: number, batc
   const prepare = (s: number) => {
     const set = sets[s % 2];
     for (let r = 0; r < batch; r++) set.rows[r] = rng.int(n);
-    return { set, ready: gatherRowsAsync(x, d, set.rows, set.xb) };
+    return { set, ready: twins.step.gatherRowsAsync(x, d, set.rows, set.xb) };
   };
   const run = async () => {
     const t0 = performance.now();
@@ -157,11 +155,11 @@ async function twinsWorkload(name: string, n: number, d: number, k: number, batc
   return { workload: name, steps, seconds: round(seconds), steps_per_s: round(steps / seconds, 1) };
 }
 
-async function predictWorkload(name: string, n: number, d: number, k: number, chunk: number, threads?: number): Promise<WorkloadResult> {
+async function predictWorkload(name: string, n: number, d: number, k: number, chunk: number): Promise<WorkloadResult> {
   const rng = new Rng(0);
   const model = mlp([d, k]);
   const params = model.init(rng).map((p, i) => tensor('float32', p, model.params[i].shape));
-  const predictor = await compilePredictor(model, () => params, threads);
+  const predictor = await compilePredictor(model, () => params);
   // One copy of the data (1.6 GB), streamed in chunks of views: no per-chunk copies.
   const x = new Float32Array(n * d);
   for (let i = 0; i < x.length; i += 997) x[i] = rng.normal();
@@ -181,12 +179,12 @@ async function predictWorkload(name: string, n: number, d: number, k: number, ch
 }
 
 /** One ColorMNIST run as the issue defines it: 1001 steps, batch 35, val and test evaluated every 50 steps. */
-async function cmnistRunWorkload(name: string, threads?: number): Promise<WorkloadResult> {
+async function cmnistRunWorkload(name: string): Promise<WorkloadResult> {
   const ds = loadBuiltin('cmnist', { seed: 0 });
   const preset = presetFor(ds);
   const once = async () => {
     const t0 = performance.now();
-    const r = await trainLoop(ds, { ...preset.train, batchSize: 35, steps: 1001, evalEvery: 50, seed: 0, threads });
+    const r = await trainLoop(ds, { ...preset.train, batchSize: 35, steps: 1001, evalEvery: 50, seed: 0 });
     const seconds = (performance.now() - t0) / 1000;
     await r.classifier.dispose();
     return seconds;
@@ -201,12 +199,13 @@ function round(v: number, digits = 4): number {
   return Math.round(v * f) / f;
 }
 
-export const WORKLOADS: Record<string, (threads?: number) => Promise<WorkloadResult>> = {
-  W1: (t) => trainWorkload('W1 fig1 full-batch linear 1800->2, n=1000, SGD', 1000, [1800, 2], 1000, 1000, { kind: 'sgd' }, 1e-2, false, t),
-  W2: (t) => trainWorkload('W2 features linear 2048->2, n=4795, batch 128, SGD momentum', 4795, [2048, 2], 128, 3000, { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 }, 1e-3, true, t),
-  W3: (t) => trainWorkload('W3 cmnist MLP 392-390-390-2, batch 64, Adam', 5000, [392, 390, 390, 2], 64, 1000, { kind: 'adam', weightDecay: 1e-4 }, 1e-3, true, t),
-  W4: (t) => trainWorkload('W4 wide MLP 2048-512-2, batch 256, AdamW', 20000, [2048, 512, 2], 256, 300, { kind: 'adamw', weightDecay: 1e-4 }, 1e-3, true, t),
-  W5: (t) => twinsWorkload('W5 XRM twins, linear 2048->2, n=4795, batch 128', 4795, 2048, 2, 128, 2000, t),
-  W7: (t) => cmnistRunWorkload('W7 ColorMNIST run: MLP 392-390-390-2, Adam, 1001 steps of batch 35, val+test evaluated every 50 steps', t),
-  W6: (t) => predictWorkload('W6 predict linear 2048->2 on 200000 rows, chunks of 8192', 200000, 2048, 2, 8192, t),
+/** Each workload runs under the execution defaults its caller has set (bench/one.ts). */
+export const WORKLOADS: Record<string, () => Promise<WorkloadResult>> = {
+  W1: () => trainWorkload('W1 fig1 full-batch linear 1800->2, n=1000, SGD', 1000, [1800, 2], 1000, 1000, { kind: 'sgd' }, 1e-2, false),
+  W2: () => trainWorkload('W2 features linear 2048->2, n=4795, batch 128, SGD momentum', 4795, [2048, 2], 128, 3000, { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 }, 1e-3, true),
+  W3: () => trainWorkload('W3 cmnist MLP 392-390-390-2, batch 64, Adam', 5000, [392, 390, 390, 2], 64, 1000, { kind: 'adam', weightDecay: 1e-4 }, 1e-3, true),
+  W4: () => trainWorkload('W4 wide MLP 2048-512-2, batch 256, AdamW', 20000, [2048, 512, 2], 256, 300, { kind: 'adamw', weightDecay: 1e-4 }, 1e-3, true),
+  W5: () => twinsWorkload('W5 XRM twins, linear 2048->2, n=4795, batch 128', 4795, 2048, 2, 128, 2000),
+  W7: () => cmnistRunWorkload('W7 ColorMNIST run: MLP 392-390-390-2, Adam, 1001 steps of batch 35, val+test evaluated every 50 steps'),
+  W6: () => predictWorkload('W6 predict linear 2048->2 on 200000 rows, chunks of 8192', 200000, 2048, 2, 8192),
 };

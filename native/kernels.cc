@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstring>
 #include "flush_denormals.h"
-#include "columns.h"
 #include "napi_args.h"
 #include "parallel.h"
 #if defined(__GLIBC__)
@@ -96,61 +95,9 @@ inline void AdamBlock(const AdamArgs& args, float* __restrict__ pp, const float*
   }
 }
 
-// Inside a training step the update's four arrays come cold (the step's products ran in between),
-// and the hardware prefetchers keep too few of the seven streams in flight: asking for the lines
-// 1 KB ahead took W2's update in W7 from 109–118 µs to 71–80 µs. Prefetches never fault, so
-// running past the ends is harmless.
-constexpr size_t kPrefetchAhead = 256;  // floats
-constexpr size_t kBlock = 64;           // floats: four cache lines per array
-
-inline void AdamSpan(const AdamArgs& args, float* __restrict__ pp, const float* __restrict__ gg, float* __restrict__ mm, float* __restrict__ vv, size_t n) {
-  size_t i = 0;
-  for (; i + kBlock <= n; i += kBlock) {
-    for (size_t j = 0; j < kBlock; j += 16) {
-      __builtin_prefetch(pp + i + kPrefetchAhead + j, 1);
-      __builtin_prefetch(gg + i + kPrefetchAhead + j, 0);
-      __builtin_prefetch(mm + i + kPrefetchAhead + j, 1);
-      __builtin_prefetch(vv + i + kPrefetchAhead + j, 1);
-    }
-    AdamBlock(args, pp + i, gg + i, mm + i, vv + i, kBlock);
-  }
-  AdamBlock(args, pp + i, gg + i, mm + i, vv + i, n - i);
-}
-
 void AdamRange(const AdamArgs& args, size_t begin, size_t end) {
   FlushDenormals flush;
-  AdamSpan(args, args.p + begin, args.g + begin, args.m + begin, args.v + begin, end - begin);
-}
-
-// Columns of the updated parameter to copy out as its rows are done: runs covering `count` columns,
-// into dst [rows, count].
-struct NextGather {
-  std::vector<Run> runs;
-  size_t count = 0;
-  float* dst = nullptr;
-};
-
-// Rows [begin, end) of a [rows, dim] parameter whose gradient is given only in `runs` of columns
-// (g is [rows, count], count the columns the runs cover); elsewhere the gradient is zero. Each row's
-// gradient is expanded into a small buffer that stays in L1, then updated as a whole (spans of a
-// few columns would leave most elements to the scalar remainder of the vector loop).
-void AdamColumnsRange(const AdamArgs& args, size_t dim, size_t count, const std::vector<Run>& runs, const NextGather* next, size_t begin, size_t end) {
-  FlushDenormals flush;
-  std::vector<float> row(dim);
-  for (size_t r = begin; r < end; r++) {
-    const float* g = args.g + r * count;
-    size_t done = 0;
-    for (const Run& run : runs) {
-      ZeroShort(row.data() + done, run.start - done);
-      CopyShort(row.data() + run.start, g, run.length);
-      g += run.length;
-      done = run.start + run.length;
-    }
-    ZeroShort(row.data() + done, dim - done);
-    const size_t base = r * dim;
-    AdamSpan(args, args.p + base, row.data(), args.m + base, args.v + base, dim);
-    if (next) GatherRow(next->dst + r * next->count, args.p + base, next->runs);
-  }
+  AdamBlock(args, args.p + begin, args.g + begin, args.m + begin, args.v + begin, end - begin);
 }
 
 // adam(p, g, m, v, beta1, beta2, l2, stepScale, epsScaled, decayFactor, threads?)
@@ -173,76 +120,6 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   const AdamArgs args{p.data, g.data, m.data, v.data, b1, b2, l2, a, eps, decay};
   ParallelLoop::Instance().Run(p.length, GetThreads(env, argc, argv, 10), [&args](size_t begin, size_t end) { AdamRange(args, begin, end); });
   return nullptr;
-}
-
-// adamColumns(p, g, m, v, rows, dim, cols, count, beta1, beta2, l2, stepScale, epsScaled, decayFactor,
-//             threads?, nextCols?, nextCount?, nextDst?):
-// adam for a [rows, dim] parameter whose gradient g [rows, count] holds only the columns `cols`
-// (the others are zero): the same result as adam on the expanded gradient, without expanding it.
-// With nextCols, the updated parameter's columns nextCols are also gathered into nextDst
-// [rows, nextCount] while each row is in cache (the next step's compacted weight).
-napi_value AdamColumns(napi_env env, napi_callback_info info) {
-  size_t argc = 18;
-  napi_value argv[18];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Floats p, g, m, v;
-  ColumnArgs c;
-  if (!GetFloats(env, argv[0], &p) || !GetFloats(env, argv[1], &g) || !GetFloats(env, argv[2], &m) || !GetFloats(env, argv[3], &v)) return nullptr;
-  if (!ParseColumns(env, "adamColumns", argv[4], argv[5], argv[6], argv[7], &c)) return nullptr;
-  const size_t size = c.rows * c.dim;
-  if (p.length != size || m.length != size || v.length != size || g.length < c.rows * c.count) {
-    napi_throw_range_error(env, nullptr, "adamColumns: parameter, gradient and moment lengths do not match rows, dim and count");
-    return nullptr;
-  }
-  float s[6];
-  for (int i = 0; i < 6; i++) s[i] = static_cast<float>(GetNumber(env, argv[8 + i]));
-  const AdamArgs args{p.data, g.data, m.data, v.data, s[0], s[1], s[2], s[3], s[4], s[5]};
-  const std::vector<Run> runs = RunsOf(c.cols.data, c.count);
-  NextGather next;
-  const bool has_next = argc >= 18 && !IsNullish(env, argv[15]);
-  if (has_next) {
-    ColumnArgs n;
-    Floats dst;
-    if (!ParseColumns(env, "adamColumns (next)", argv[4], argv[5], argv[15], argv[16], &n) || !GetFloats(env, argv[17], &dst)) return nullptr;
-    if (!CheckLength(env, "adamColumns (next)", dst, n.rows * n.count)) return nullptr;
-    next.runs = RunsOf(n.cols.data, n.count);
-    next.count = n.count;
-    next.dst = dst.data;
-  }
-  const NextGather* next_ptr = has_next ? &next : nullptr;
-  const size_t dim = c.dim, count = c.count;
-  ParallelLoop::Instance().Run(c.rows, GetThreads(env, argc, argv, 14), [&](size_t begin, size_t end) { AdamColumnsRange(args, dim, count, runs, next_ptr, begin, end); }, dim);
-  return nullptr;
-}
-
-// firstNonFinite(x: Float32Array) → the index of the first NaN or ±Infinity, or −1. A float is
-// non-finite exactly when its exponent bits are all ones; blocks of 4096 are tested with an integer
-// OR that the compiler vectorizes, and only a flagged block is searched element by element.
-napi_value FirstNonFinite(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Floats x;
-  if (argc < 1 || !GetFloats(env, argv[0], &x)) return nullptr;
-  constexpr size_t kBlock = 4096;
-  constexpr uint32_t kExponent = 0x7F800000u;
-  const uint32_t* bits = reinterpret_cast<const uint32_t*>(x.data);
-  int64_t found = -1;
-  for (size_t begin = 0; begin < x.length && found < 0; begin += kBlock) {
-    const size_t end = std::min(x.length, begin + kBlock);
-    uint32_t flagged = 0;
-    for (size_t i = begin; i < end; i++) flagged |= (bits[i] & kExponent) == kExponent;
-    if (!flagged) continue;
-    for (size_t i = begin; i < end; i++) {
-      if ((bits[i] & kExponent) == kExponent) {
-        found = static_cast<int64_t>(i);
-        break;
-      }
-    }
-  }
-  napi_value out;
-  napi_create_int64(env, found, &out);
-  return out;
 }
 
 // A row gather dst[r] = src[rows[r]] (rows of `dim` floats), parsed from (src, dim, rows, dst).
@@ -348,35 +225,33 @@ napi_value GatherRowsAsync(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-}  // namespace
-
-void RegisterOrtRunner(napi_env env, napi_value exports);   // ort_runner.cc
-void RegisterColumns(napi_env env, napi_value exports);     // columns.cc
-void RegisterSparseRows(napi_env env, napi_value exports);  // sparse_ops.cc
-
-NAPI_MODULE_INIT() {
+// tuneAllocator(): only when the caller asks (it changes the host process's allocator). Tensors of a
+// few MB are allocated and freed on every step; by default glibc serves them with fresh mmap'd pages,
+// so every step pays a page fault per 4 KB. Keeping them in the heap makes the memory reusable.
+napi_value TuneAllocator(napi_env, napi_callback_info) {
 #if defined(__GLIBC__)
-  // Tensors of a few MB are allocated and freed on every step. By default glibc serves them with
-  // fresh mmap'd pages, so every step pays a page fault per 4 KB (measured: ~2 ms per 4 MB
-  // output). Keeping them in the heap makes the memory reusable across steps.
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 #endif
+  return nullptr;
+}
+
+}  // namespace
+
+void RegisterOrtRunner(napi_env env, napi_value exports);   // ort_runner.cc
+
+NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "sgd", NAPI_AUTO_LENGTH, Sgd, nullptr, &fn);
   napi_set_named_property(env, exports, "sgd", fn);
   napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, nullptr, &fn);
   napi_set_named_property(env, exports, "adam", fn);
-  napi_create_function(env, "adamColumns", NAPI_AUTO_LENGTH, AdamColumns, nullptr, &fn);
-  napi_set_named_property(env, exports, "adamColumns", fn);
-  napi_create_function(env, "firstNonFinite", NAPI_AUTO_LENGTH, FirstNonFinite, nullptr, &fn);
-  napi_set_named_property(env, exports, "firstNonFinite", fn);
+  napi_create_function(env, "tuneAllocator", NAPI_AUTO_LENGTH, TuneAllocator, nullptr, &fn);
+  napi_set_named_property(env, exports, "tuneAllocator", fn);
   napi_create_function(env, "gatherRows", NAPI_AUTO_LENGTH, GatherRows, nullptr, &fn);
   napi_set_named_property(env, exports, "gatherRows", fn);
   napi_create_function(env, "gatherRowsAsync", NAPI_AUTO_LENGTH, GatherRowsAsync, nullptr, &fn);
   napi_set_named_property(env, exports, "gatherRowsAsync", fn);
   RegisterOrtRunner(env, exports);
-  RegisterColumns(env, exports);
-  RegisterSparseRows(env, exports);
   return exports;
 }

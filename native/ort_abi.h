@@ -20,9 +20,6 @@ struct MemoryInfo;
 struct Value;
 struct RunOptions;
 struct Allocator;
-struct CustomOpDomain;
-struct KernelContext;
-struct TensorTypeAndShapeInfo;
 
 // Element types (ONNXTensorElementDataType).
 enum ElementType : int { kFloat = 1, kUint8 = 2, kInt32 = 6, kInt64 = 7, kBool = 9, kDouble = 11 };
@@ -36,7 +33,6 @@ using StatusPtr = Status*;
 
 // Slots of the OrtApi table and their signatures.
 enum Slot : size_t {
-  kCreateStatus = 0,
   kGetErrorMessage = 2,
   kCreateEnv = 3,
   kCreateSessionFromArray = 8,
@@ -47,29 +43,19 @@ enum Slot : size_t {
   kSetSessionGraphOptimizationLevel = 23,
   kSetIntraOpNumThreads = 24,
   kSetInterOpNumThreads = 25,
-  kCreateCustomOpDomain = 26,
-  kCustomOpDomainAdd = 27,
-  kAddCustomOpDomain = 28,
   kSessionGetInputCount = 30,
   kSessionGetOutputCount = 31,
   kSessionGetInputName = 36,
   kSessionGetOutputName = 37,
   kCreateTensorWithDataAsOrtValue = 49,
-  kGetTensorMutableData = 51,
-  kGetDimensionsCount = 61,
-  kGetDimensions = 62,
-  kGetTensorTypeAndShape = 65,
   kCreateCpuMemoryInfo = 69,
   kAllocatorFree = 76,
   kGetAllocatorWithDefaultOptions = 78,
-  kKernelContextGetInput = 90,
-  kKernelContextGetOutput = 91,
   kReleaseEnv = 92,
   kReleaseStatus = 93,
   kReleaseMemoryInfo = 94,
   kReleaseSession = 95,
   kReleaseValue = 96,
-  kReleaseTensorTypeAndShapeInfo = 99,
   kReleaseSessionOptions = 100,
   kAddSessionConfigEntry = 130,
 };
@@ -89,51 +75,6 @@ using SessionGetNameFn = StatusPtr (*)(const Session*, size_t index, Allocator*,
 using AllocatorFreeFn = StatusPtr (*)(Allocator*, void*);
 using GetAllocatorFn = StatusPtr (*)(Allocator** out);
 using AddSessionConfigEntryFn = StatusPtr (*)(SessionOptions*, const char* key, const char* value);
-using CreateStatusFn = StatusPtr (*)(int code, const char* message);
-using CreateCustomOpDomainFn = StatusPtr (*)(const char* domain, CustomOpDomain** out);
-struct CustomOp;
-using CustomOpDomainAddFn = StatusPtr (*)(CustomOpDomain*, const CustomOp*);
-using AddCustomOpDomainFn = StatusPtr (*)(SessionOptions*, CustomOpDomain*);
-using GetTensorMutableDataFn = StatusPtr (*)(Value*, void** out);
-using GetTensorTypeAndShapeFn = StatusPtr (*)(const Value*, TensorTypeAndShapeInfo** out);
-using GetDimensionsCountFn = StatusPtr (*)(const TensorTypeAndShapeInfo*, size_t* out);
-using GetDimensionsFn = StatusPtr (*)(const TensorTypeAndShapeInfo*, int64_t* dims, size_t length);
-using KernelContextGetInputFn = StatusPtr (*)(const KernelContext*, size_t index, const Value** out);
-using KernelContextGetOutputFn = StatusPtr (*)(KernelContext*, size_t index, const int64_t* dims, size_t rank, Value** out);
-constexpr int kInvalidArgument = 2;  // OrtErrorCode ORT_INVALID_ARGUMENT
-
-// OrtCustomOp: a custom operator's schema and kernel callbacks, 26 members in this order.
-// ONNX Runtime reads the members up to those of `version` (16: the V2 kernel calls, which return a
-// status).
-struct CustomOp {
-  uint32_t version;
-  void* (*CreateKernel)(const CustomOp* op, const void* api, const void* info);
-  const char* (*GetName)(const CustomOp* op);
-  const char* (*GetExecutionProviderType)(const CustomOp* op);
-  int (*GetInputType)(const CustomOp* op, size_t index);
-  size_t (*GetInputTypeCount)(const CustomOp* op);
-  int (*GetOutputType)(const CustomOp* op, size_t index);
-  size_t (*GetOutputTypeCount)(const CustomOp* op);
-  void (*KernelCompute)(void* kernel, KernelContext* context);
-  void (*KernelDestroy)(void* kernel);
-  int (*GetInputCharacteristic)(const CustomOp* op, size_t index);   // 0: required
-  int (*GetOutputCharacteristic)(const CustomOp* op, size_t index);  // 0: required
-  int (*GetInputMemoryType)(const CustomOp* op, size_t index);       // 0: OrtMemTypeDefault
-  int (*GetVariadicInputMinArity)(const CustomOp* op);
-  int (*GetVariadicInputHomogeneity)(const CustomOp* op);
-  int (*GetVariadicOutputMinArity)(const CustomOp* op);
-  int (*GetVariadicOutputHomogeneity)(const CustomOp* op);
-  StatusPtr (*CreateKernelV2)(const CustomOp* op, const void* api, const void* info, void** kernel);
-  StatusPtr (*KernelComputeV2)(void* kernel, KernelContext* context);
-  void* InferOutputShapeFn;
-  void* GetStartVersion;
-  void* GetEndVersion;
-  void* GetMayInplace;
-  void* ReleaseMayInplace;
-  void* GetAliasMap;
-  void* ReleaseAliasMap;
-};
-static_assert(sizeof(void*) != 8 || sizeof(CustomOp) == 208, "OrtCustomOp has 26 members");
 
 template <typename T>
 using ReleaseFn = void (*)(T*);

@@ -5,7 +5,7 @@
 // run on a libuv worker thread so that JavaScript (or another session) proceeds meanwhile.
 //
 //   ortOpen(libraryPath) → version string
-//   ortCreateSession(modelBytes: Uint8Array, threads, spin: boolean) → session
+//   ortCreateSession(modelBytes: Uint8Array, threads, spin: boolean, profilePrefix?: string) → session
 //   ortSessionNames(session) → { inputs, outputs }; ortRelease(session)
 //   ortPlan(session, inputNames: string[], outputNames: string[]) → plan
 //   ortRun(plan, inputs: Tensor[], outputs: Tensor[]) / ortRunAsync(...) → Promise
@@ -29,8 +29,6 @@
 #include <vector>
 #include "flush_denormals.h"
 #include "ort_abi.h"
-
-ort_abi::StatusPtr AddMatOps(const void* const* api, ort_abi::SessionOptions* options);  // sparse_ops.cc
 
 namespace {
 
@@ -155,14 +153,14 @@ SessionBox* GetSession(napi_env env, napi_value value) {
   return box;
 }
 
-// ortCreateSession(bytes, threads, spin)
+// ortCreateSession(bytes, threads, spin, profilePrefix?)
 napi_value CreateSession(napi_env env, napi_callback_info info) {
   if (!g_api) {
     ThrowError(env, "ortCreateSession: call ortOpen first");
     return nullptr;
   }
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   napi_typedarray_type type;
   size_t length = 0;
@@ -177,6 +175,14 @@ napi_value CreateSession(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, argv[1], &threads);
   bool spin = false;
   napi_get_value_bool(env, argv[2], &spin);
+  // ONNX Runtime's per-node profile, written to <prefix>_<date>.json.
+  std::string profile;
+  size_t profile_length = 0;
+  if (argc >= 4 && napi_get_value_string_utf8(env, argv[3], nullptr, 0, &profile_length) == napi_ok && profile_length > 0) {
+    profile.resize(profile_length + 1);
+    napi_get_value_string_utf8(env, argv[3], profile.data(), profile.size(), &profile_length);
+    profile.resize(profile_length);
+  }
 
   SessionOptions* options = nullptr;
   std::string err = TakeError(At<CreateSessionOptionsFn>(g_api, kCreateSessionOptions)(&options));
@@ -187,10 +193,7 @@ napi_value CreateSession(napi_env env, napi_callback_info info) {
   auto config = At<AddSessionConfigEntryFn>(g_api, kAddSessionConfigEntry);
   if (err.empty()) err = TakeError(config(options, "session.intra_op.allow_spinning", spin ? "1" : "0"));
   if (err.empty()) err = TakeError(config(options, "session.set_denormal_as_zero", "1"));
-  // Without the runner's own operators (a library that rejects them), sessions still run every
-  // standard graph; one that needs them fails to load, and its caller falls back.
-  if (err.empty()) TakeError(AddMatOps(g_api, options));
-  if (err.empty() && getenv("MAT_ORT_PROFILE")) err = TakeError(At<EnableProfilingFn>(g_api, kEnableProfiling)(options, getenv("MAT_ORT_PROFILE")));
+  if (err.empty() && !profile.empty()) err = TakeError(At<EnableProfilingFn>(g_api, kEnableProfiling)(options, profile.c_str()));
   Session* session = nullptr;
   if (err.empty()) err = TakeError(At<CreateSessionFromArrayFn>(g_api, kCreateSessionFromArray)(g_env, bytes, length, options, &session));
   if (options) At<ReleaseFn<SessionOptions>>(g_api, kReleaseSessionOptions)(options);

@@ -12,7 +12,7 @@ test("GroupDRO's weight update: q ← q·exp(η·ℓ_g), normalised; loss Σ q_g
   const eta = 0.5;
   const c = await compileClassifier(model, {
     loss: 'groupdro', groupDro: { numGroups: 3, eta }, optimizer: { kind: 'sgd' },
-    initialParams: [new Float32Array(6)], threads: 1,
+    initialParams: [new Float32Array(6)], execution: { threads: 1 },
   });
   const q = Float32Array.from([0.2, 0.3, 0.5]);
   const out = await c.step.run({

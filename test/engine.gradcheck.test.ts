@@ -346,14 +346,6 @@ test('MatMul with all four transA/transB combinations, and Transpose', async (t)
       await gradcheck(c, out);
     });
   }
-  await t.test('matmulAT: aᵀ·b (a feature-major layer\'s input gradient)', async () => {
-    const c = new Case(515);
-    const a = c.v('a', [4, 3]);
-    const b = c.v('b', [4, 5]);
-    const out = c.g.matmulAT(a, b);
-    assert.deepEqual(out.shape, [3, 5]);
-    await gradcheck(c, out);
-  });
   await t.test('matmul of a [1, k] row by a [k, 1] column', async () => {
     const c = new Case(511);
     const a = c.v('a', [1, 4]);

@@ -75,7 +75,7 @@ test('compileClassifier with shift: loss and perExampleLoss match float64 hand c
     shift: true,
     optimizer: { kind: 'sgd' },
     initialParams: [eye, new Float32Array(K)],
-    threads: 1,
+    execution: { threads: 1 },
   });
   try {
     const res = await c.step.run(
@@ -110,7 +110,7 @@ test('the shift carries no gradient: the update equals the one from (softmax(z+s
   const b0 = Float32Array.from([0.05, -0.05, 0.0]);
   const x = Float32Array.from(LOGITS);
   const lr = 0.5;
-  const c = await compileClassifier(model, { loss: 'ce', shift: true, optimizer: { kind: 'sgd' }, initialParams: [w0, b0], threads: 1 });
+  const c = await compileClassifier(model, { loss: 'ce', shift: true, optimizer: { kind: 'sgd' }, initialParams: [w0, b0], execution: { threads: 1 } });
   try {
     await c.step.run(
       { x: tensor('float32', x, [B, K]), y: tensor('int32', Int32Array.from(LABELS), [B]), shift: tensor('float32', Float32Array.from(SHIFT), [B, K]) },
@@ -158,7 +158,7 @@ test('class-balanced loss: Σ over present classes of the class mean, an absent 
 
   // through compileClassifier (float32), logits = x via identity weights
   const eye = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-  const c = await compileClassifier(linear(3, 3), { loss: 'balanced_ce', optimizer: { kind: 'sgd' }, initialParams: [eye, new Float32Array(3)], threads: 1 });
+  const c = await compileClassifier(linear(3, 3), { loss: 'balanced_ce', optimizer: { kind: 'sgd' }, initialParams: [eye, new Float32Array(3)], execution: { threads: 1 } });
   try {
     const r = await c.step.run({ x: tensor('float32', Float32Array.from(z), [5, 3]), y: tensor('int32', Int32Array.from(y), [5]) }, { lr: 1e-3, fetch: ['perExampleLoss'] });
     close(r.loss, expected, 1e-6, 'compiled balanced loss');
@@ -193,7 +193,7 @@ test('MSE: mean over every element; per-example = mean over outputs', async () =
   close((res.l as ort.Tensor).data[0] as number, expected, 1e-14, 'float64 mse');
 
   // compileClassifier 'mse': logits = x (identity), targets fed.
-  const c = await compileClassifier(linear(2, 2), { loss: 'mse', optimizer: { kind: 'sgd' }, initialParams: [Float32Array.from([1, 0, 0, 1]), new Float32Array(2)], threads: 1 });
+  const c = await compileClassifier(linear(2, 2), { loss: 'mse', optimizer: { kind: 'sgd' }, initialParams: [Float32Array.from([1, 0, 0, 1]), new Float32Array(2)], execution: { threads: 1 } });
   try {
     const r = await c.step.run({ x: tensor('float32', Float32Array.from(pred), [3, 2]), targets: tensor('float32', Float32Array.from(target), [3, 2]) }, { lr: 1e-3, fetch: ['perExampleLoss'] });
     close(r.loss, expected, 1e-6, 'compiled mse');
@@ -216,7 +216,7 @@ test('stability: logits and shifts of magnitude 1e4 give finite loss, logits and
   const y = Int32Array.from([1, 0, 2, 2]);
   const eye = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   for (const optimizer of [{ kind: 'sgd' as const }, { kind: 'adam' as const }]) {
-    const c = await compileClassifier(linear(3, 3), { loss: 'ce', shift: true, optimizer, initialParams: [eye, new Float32Array(3)], threads: 1 });
+    const c = await compileClassifier(linear(3, 3), { loss: 'ce', shift: true, optimizer, initialParams: [eye, new Float32Array(3)], execution: { threads: 1 } });
     try {
       for (let s = 0; s < 3; s++) {
         const r = await c.step.run(
@@ -264,7 +264,7 @@ test('stability: MAT shifts log(softmax(h/0.001) + 1e-6) with large held-out log
   const x = Float32Array.from({ length: n * d }, () => 1e3 * rng.normal());
   const y = Int32Array.from({ length: n }, (_, i) => (i * 7) % 2);
   const model = mlp([d, 8, k]);
-  const c = await compileClassifier(model, { loss: 'ce', shift: true, optimizer: { kind: 'adam' }, initialParams: model.init(new Rng(1)), threads: 1 });
+  const c = await compileClassifier(model, { loss: 'ce', shift: true, optimizer: { kind: 'adam' }, initialParams: model.init(new Rng(1)), execution: { threads: 1 } });
   try {
     for (let s = 0; s < 5; s++) {
       const r = await c.step.run(
@@ -310,8 +310,8 @@ test('per-example weights give (1/B) Σ w_i ℓ_i', async () => {
   const weights = Float32Array.from([0, 1, 2.5, 0.5, 1, 3]);
   const model = linear(d, 3);
   const init = model.init(new Rng(2));
-  const cw = await compileClassifier(model, { loss: 'ce', weights: true, optimizer: { kind: 'sgd' }, initialParams: init, threads: 1 });
-  const cu = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd' }, initialParams: init, threads: 1 });
+  const cw = await compileClassifier(model, { loss: 'ce', weights: true, optimizer: { kind: 'sgd' }, initialParams: init, execution: { threads: 1 } });
+  const cu = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd' }, initialParams: init, execution: { threads: 1 } });
   try {
     const feeds = { x: tensor('float32', x, [n, d]), y: tensor('int32', y, [n]) };
     const rw = await cw.step.run({ ...feeds, weights: tensor('float32', weights, [n]) }, { lr: 0.1, fetch: ['perExampleLoss'] });
@@ -342,8 +342,8 @@ test('weights all 1 reproduce the unweighted step exactly', async () => {
   const y = Int32Array.from([0, 1, 1, 0, 1]);
   const model = linear(d, 2);
   const init = model.init(new Rng(3));
-  const cw = await compileClassifier(model, { loss: 'ce', weights: true, optimizer: { kind: 'sgd' }, initialParams: init, threads: 1 });
-  const cu = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd' }, initialParams: init, threads: 1 });
+  const cw = await compileClassifier(model, { loss: 'ce', weights: true, optimizer: { kind: 'sgd' }, initialParams: init, execution: { threads: 1 } });
+  const cu = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd' }, initialParams: init, execution: { threads: 1 } });
   try {
     const feeds = { x: tensor('float32', x, [n, d]), y: tensor('int32', y, [n]) };
     const rw = await cw.step.run({ ...feeds, weights: tensor('float32', new Float32Array(n).fill(1), [n]) }, { lr: 0.1 });
@@ -361,7 +361,7 @@ test('weights all 1 reproduce the unweighted step exactly', async () => {
 /** One SGD step (lr) on a linear model; returns (p0 − p1)/lr as float64 gradients [W, b]. */
 async function sgdGradient(loss: 'balanced_ce' | 'mse', x: Float32Array, n: number, d: number, k: number, w0: Float32Array, b0: Float32Array, data: Record<string, ort.Tensor>) {
   const lr = 1;
-  const c = await compileClassifier(linear(d, k), { loss, optimizer: { kind: 'sgd' }, initialParams: [w0, b0], threads: 1 });
+  const c = await compileClassifier(linear(d, k), { loss, optimizer: { kind: 'sgd' }, initialParams: [w0, b0], execution: { threads: 1 } });
   try {
     await c.step.run({ x: tensor('float32', x, [n, d]), ...data }, { lr });
     const [w1, b1] = c.step.parameters();

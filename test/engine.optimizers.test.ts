@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor } from '../src/engine/session.js';
-import { nativeKernels } from '../src/engine/native.js';
+import { resolveExecution } from '../src/engine/execution.js';
 import { compileClassifier } from '../src/nn/classifier.js';
 import { linear } from '../src/nn/models.js';
 import { makeOptimizer, type OptimizerConfig } from '../src/nn/optimizers.js';
@@ -113,12 +113,13 @@ const CONFIGS: [string, OptimizerConfig, number][] = [
   ['AdamW (default decay 0)', { kind: 'adamw' }, 0.05],
 ];
 
-// Both places the update can run: ONNX nodes in the step graph, and the fused native kernels.
-const PLACEMENTS = nativeKernels() ? (['graph', 'native'] as const) : (['graph'] as const);
+// Both places the update can run: ONNX nodes in the step graph, and the addon's fused kernels
+// (when it is in use here).
+const PLACEMENTS = resolveExecution().native ? (['graph', 'native'] as const) : (['graph'] as const);
 
 for (const [name, config, baseLr] of CONFIGS) for (const placement of PLACEMENTS) {
   test(`${name} (${placement}): 5 steps match PyTorch's update rule`, async () => {
-    const c = await compileClassifier(MODEL, { loss: 'ce', optimizer: config, initialParams: INIT, threads: 1, placement });
+    const c = await compileClassifier(MODEL, { loss: 'ce', optimizer: config, initialParams: INIT, execution: { threads: 1, native: placement === 'native' } });
     assert.equal(c.step.optimizerPlacement, placement);
     try {
       const ref = INIT.map((p) => Float64Array.from(p));
@@ -147,7 +148,7 @@ for (const [name, config, baseLr] of CONFIGS) for (const placement of PLACEMENTS
 }
 
 test('a bad learning rate is rejected before any step runs', async () => {
-  const c = await compileClassifier(MODEL, { loss: 'ce', optimizer: { kind: 'adam' }, initialParams: INIT, threads: 1 });
+  const c = await compileClassifier(MODEL, { loss: 'ce', optimizer: { kind: 'adam' }, initialParams: INIT, execution: { threads: 1 } });
   try {
     const feeds = { x: tensor('float32', X.subarray(0, BATCH * D), [BATCH, D]), y: tensor('int32', Y.subarray(0, BATCH), [BATCH]) };
     for (const lr of [0, -1, NaN, Infinity, '0.1' as unknown as number, undefined as unknown as number]) {
@@ -169,7 +170,7 @@ test('a bad learning rate is rejected before any step runs', async () => {
 test('an unknown optimizer kind is rejected', async () => {
   assert.throws(() => makeOptimizer({ kind: 'rmsprop' as 'sgd' }), /unknown kind "rmsprop"/);
   await assert.rejects(
-    compileClassifier(MODEL, { loss: 'ce', optimizer: { kind: 'lion' as 'sgd' }, initialParams: INIT, threads: 1 }),
+    compileClassifier(MODEL, { loss: 'ce', optimizer: { kind: 'lion' as 'sgd' }, initialParams: INIT, execution: { threads: 1 } }),
     /lion/,
   );
 });

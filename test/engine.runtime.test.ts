@@ -62,7 +62,7 @@ test('(a) same seed, same thread count: bitwise-identical parameters after 100 m
   const optimizer: OptimizerConfig = { kind: 'adam', weightDecay: 1e-4 };
   const results: Float32Array[][] = [];
   for (let run = 0; run < 2; run++) {
-    const c = await compileClassifier(model, { loss: 'ce', optimizer, initialParams: model.init(Rng.derive(3, 'init')), threads: 2 });
+    const c = await compileClassifier(model, { loss: 'ce', optimizer, initialParams: model.init(Rng.derive(3, 'init')), execution: { threads: 2 } });
     try {
       await train(c, data, 100, 32, 17);
       assert.equal(c.step.steps, 100);
@@ -80,7 +80,7 @@ test('(a) same seed, same thread count: bitwise-identical parameters after 100 m
 test('(b) an exported predictor gives the same logits in a fresh InferenceSession', async () => {
   const data = makeData(2, 64, 6, 3);
   const model = mlp([6, 5, 3], { activation: 'tanh' });
-  const c = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd', momentum: 0.9 }, initialParams: model.init(new Rng(4)), threads: 1 });
+  const c = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd', momentum: 0.9 }, initialParams: model.init(new Rng(4)), execution: { threads: 1 } });
   const dir = await mkdtemp(join(tmpdir(), 'mat-export-'));
   try {
     await train(c, data, 10, 16, 5, { lr: 0.1 });
@@ -135,7 +135,7 @@ test('(c) an unknown op is rejected, naming it', () => {
 
 test('(c) run-time feeds are checked: wrong feature count, dtype, batch mismatch, missing input', async () => {
   const model = linear(4, 2);
-  const c = await compileClassifier(model, { loss: 'ce', shift: true, optimizer: { kind: 'sgd' }, initialParams: model.init(new Rng(1)), threads: 1 });
+  const c = await compileClassifier(model, { loss: 'ce', shift: true, optimizer: { kind: 'sgd' }, initialParams: model.init(new Rng(1)), execution: { threads: 1 } });
   try {
     const y = tensor('int32', Int32Array.from([0, 1, 0]), [3]);
     const shift = tensor('float32', new Float32Array(6), [3, 2]);
@@ -166,8 +166,8 @@ test('(d) saveState / loadState round trip resumes training exactly (Adam)', asy
   const model = mlp([8, 6, 2]);
   const init = model.init(new Rng(8));
   const optimizer: OptimizerConfig = { kind: 'adam', weightDecay: 1e-3 };
-  const a = await compileClassifier(model, { loss: 'ce', optimizer, initialParams: init, threads: 1 });
-  const b = await compileClassifier(model, { loss: 'ce', optimizer, initialParams: model.init(new Rng(99)), threads: 1 });
+  const a = await compileClassifier(model, { loss: 'ce', optimizer, initialParams: init, execution: { threads: 1 } });
+  const b = await compileClassifier(model, { loss: 'ce', optimizer, initialParams: model.init(new Rng(99)), execution: { threads: 1 } });
   try {
     await train(a, data, 10, 16, 21);
     const saved = a.step.saveState();
@@ -199,7 +199,7 @@ test('(d) saveState / loadState round trip resumes training exactly (Adam)', asy
 
 test('(d) loadState rejects a state of the wrong size', async () => {
   const model = linear(3, 2);
-  const c = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'adam' }, initialParams: model.init(new Rng(1)), threads: 1 });
+  const c = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'adam' }, initialParams: model.init(new Rng(1)), execution: { threads: 1 } });
   try {
     const s = c.step.saveState();
     assert.throws(() => c.step.loadState({ ...s, params: [new Float32Array(5), s.params[1]] }), /needs 6 values/);
@@ -212,7 +212,7 @@ test('(d) loadState rejects a state of the wrong size', async () => {
 test('(e) predictor.run in chunks smaller than n equals one chunk', async () => {
   const data = makeData(4, 53, 7, 3);
   const model = mlp([7, 9, 3]);
-  const c = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd' }, initialParams: model.init(new Rng(2)), threads: 1 });
+  const c = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd' }, initialParams: model.init(new Rng(2)), execution: { threads: 1 } });
   try {
     const whole = await c.predictor.run(data.x, data.n);
     for (const chunk of [1, 7, 52, 53, 1000]) {
@@ -248,13 +248,13 @@ test('a baked full batch gives the same step as feeding the batch', async () => 
   const data = makeData(5, 40, 5, 2);
   const model = linear(5, 2);
   const init = model.init(new Rng(3));
-  const fed = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd', momentum: 0.9 }, initialParams: init, threads: 1 });
+  const fed = await compileClassifier(model, { loss: 'ce', optimizer: { kind: 'sgd', momentum: 0.9 }, initialParams: init, execution: { threads: 1 } });
   const baked = await compileClassifier(model, {
     loss: 'ce',
     optimizer: { kind: 'sgd', momentum: 0.9 },
     initialParams: init,
     fullBatch: { x: data.x, y: data.y, n: data.n },
-    threads: 1,
+    execution: { threads: 1 },
   });
   try {
     assert.deepEqual(baked.step.inputs, []);

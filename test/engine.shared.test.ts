@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dataset } from '../src/data/dataset.js';
 import { makeSpuriousEmbeddings } from '../src/data/embeddings.js';
-import { gatherRows } from '../src/engine/native.js';
+import { resolveExecution } from '../src/engine/execution.js';
+import { gatherRows } from '../src/engine/gather.js';
 import { heldOutKey } from '../src/heldout/store.js';
 import { runXrm } from '../src/heldout/xrm.js';
 import { mlp } from '../src/nn/models.js';
@@ -28,7 +29,7 @@ test('a shared dataset trains, runs XRM and predicts exactly as the same data in
   const model = mlp([plain.dim, plain.numClasses]);
   const optimizer = { kind: 'sgd' as const, momentum: 0.9 };
   for (const batchSize of [32, 'full'] as const) {
-    const settings = { model, optimizer, lr: 0.05, steps: 30, batchSize, evalEvery: 10, evalTrain: true, seed: 1, threads: 1 };
+    const settings = { model, optimizer, lr: 0.05, steps: 30, batchSize, evalEvery: 10, evalTrain: true, seed: 1, execution: { threads: 1 } };
     const a = await trainLoop(plain, settings);
     const b = await trainLoop(shared, settings);
     try {
@@ -43,7 +44,7 @@ test('a shared dataset trains, runs XRM and predicts exactly as the same data in
       await b.classifier.dispose();
     }
 
-    const xrm = { model, optimizer, lr: 0.05, steps: 40, batchSize, seed: 2, threads: 1 };
+    const xrm = { model, optimizer, lr: 0.05, steps: 40, batchSize, seed: 2, execution: { threads: 1 } };
     assert.deepEqual(await runXrm(shared, xrm), await runXrm(plain, xrm), `XRM, batch ${batchSize}`);
   }
 });
@@ -54,8 +55,9 @@ test('batch gathering and held-out keys read shared arrays like ordinary ones', 
   const d = plain.dim;
   const fromPlain = new Float32Array(rows.length * d);
   const fromShared = new Float32Array(rows.length * d);
-  gatherRows(plain.train.x, d, rows, fromPlain);
-  gatherRows(shared.train.x, d, rows, fromShared);
+  const execution = resolveExecution();
+  gatherRows(execution, plain.train.x, d, rows, fromPlain);
+  gatherRows(execution, shared.train.x, d, rows, fromShared);
   assert.deepEqual(fromShared, fromPlain);
   assert.equal(heldOutKey(shared, { s: 1 }), heldOutKey(plain, { s: 1 }));
 });

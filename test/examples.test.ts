@@ -7,8 +7,8 @@ import { makeSpuriousEmbeddings, mlp, train, evaluate } from '../src/index.js';
 
 test('README example: MAT on user arrays', async () => {
   const ds = makeSpuriousEmbeddings({ seed: 1 });
-  const mat = await trainMatOnArrays(ds, { threads: 1 });
-  const { classifier } = await train(ds, { model: mlp([ds.dim, 2]), optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 }, lr: 1e-3, steps: 2000, batchSize: 128, evalEvery: 0, seed: 0, threads: 1 });
+  const mat = await trainMatOnArrays(ds, { execution: { threads: 1 } });
+  const { classifier } = await train(ds, { model: mlp([ds.dim, 2]), optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 }, lr: 1e-3, steps: 2000, batchSize: 128, evalEvery: 0, seed: 0, execution: { threads: 1 } });
   const erm = await evaluate(classifier.predictor, ds, 'test');
   await classifier.dispose();
   assert.ok(mat.worstGroupAcc > erm.worstGroupAcc + 0.1, `MAT ${mat.worstGroupAcc} vs ERM ${erm.worstGroupAcc}`);
@@ -16,7 +16,7 @@ test('README example: MAT on user arrays', async () => {
 
 test('user arrays are checked before training: mismatched lengths, bad labels, NaN features, empty split', async () => {
   const base = makeSpuriousEmbeddings({ seed: 2, nTrain: 50, nVal: 20, nTest: 20, dim: 8 });
-  const settings = { model: mlp([8, 2]), optimizer: { kind: 'sgd' } as const, lr: 1e-2, steps: 5, batchSize: 8, evalEvery: 0, seed: 0, threads: 1 };
+  const settings = { model: mlp([8, 2]), optimizer: { kind: 'sgd' } as const, lr: 1e-2, steps: 5, batchSize: 8, evalEvery: 0, seed: 0, execution: { threads: 1 } };
   const bad = (patch: (ds: typeof base) => void) => {
     const ds = structuredClone(base);
     patch(ds);

@@ -17,12 +17,12 @@ test('ColorMNIST, 3 seeds: MAT ≥ 0.50 worst-group, ≥ 30 points above ERM, wi
   for (const seed of SEEDS) {
     const ds = loadBuiltin('cmnist', { seed });
     const preset = presetFor(ds);
-    const heldOut = await xrmFor(ds, preset, seed, { threads: 1 });
+    const heldOut = await xrmFor(ds, preset, seed, { execution: { threads: 1 } });
     heldOutBySeed.set(seed, heldOut);
     // XRM finds the colour: its flip rate is near the colour–label disagreement rate (about 0.15).
     assert.ok(heldOut.flipRate > 0.08 && heldOut.flipRate < 0.25, `seed ${seed}: flip rate ${heldOut.flipRate}`);
     for (const algorithm of Object.keys(wga)) {
-      const run = await runMethod(ds, preset, algorithm, seed, { heldOut, threads: 1 });
+      const run = await runMethod(ds, preset, algorithm, seed, { heldOut, execution: { threads: 1 } });
       await run.result.classifier.dispose();
       wga[algorithm].push(selectStep(run.curve, 'va_wga').test.worstGroupAcc);
     }
@@ -40,9 +40,9 @@ test('per-minibatch calibration: no NaN with batch 8 and τ = 0.001 (where the o
   const preset = presetFor(ds);
   preset.train.batchSize = 8;
   preset.train.steps = 400;
-  const heldOut = heldOutBySeed.get(seed) ?? (await xrmFor(ds, preset, seed, { threads: 1 }));
+  const heldOut = heldOutBySeed.get(seed) ?? (await xrmFor(ds, preset, seed, { execution: { threads: 1 } }));
   // The loop throws on a non-finite loss, so finishing is the check; the metrics must be real too.
-  const run = await runMethod(ds, preset, 'mat', seed, { heldOut, threads: 1, hparams: { tau: 0.001, calibration: 'batch' } });
+  const run = await runMethod(ds, preset, 'mat', seed, { heldOut, execution: { threads: 1 }, hparams: { tau: 0.001, calibration: 'batch' } });
   const params = run.result.classifier.step.parameters();
   await run.result.classifier.dispose();
   for (const p of params) for (const v of p) assert.ok(Number.isFinite(v));

@@ -10,10 +10,10 @@ test('spurious embeddings, 3 seeds: MAT beats ERM on worst-group accuracy on eve
   for (const seed of [0, 1, 2]) {
     const ds = loadBuiltin('embeddings', { seed });
     const preset = presetFor(ds);
-    const heldOut = await xrmFor(ds, preset, seed, { threads: 1 });
+    const heldOut = await xrmFor(ds, preset, seed, { execution: { threads: 1 } });
     const wga: Record<string, number> = {};
     for (const algorithm of ['erm', 'mat']) {
-      const run = await runMethod(ds, preset, algorithm, seed, { heldOut, threads: 1 });
+      const run = await runMethod(ds, preset, algorithm, seed, { heldOut, execution: { threads: 1 } });
       await run.result.classifier.dispose();
       wga[algorithm] = selectStep(run.curve, 'va_wga').test.worstGroupAcc;
     }

@@ -13,7 +13,7 @@ async function fig1(noise: number, algorithm: string, seed: number) {
   const ds = loadBuiltin('fig1', { noise, seed });
   const preset = presetFor(ds, { noise });
   preset.train.evalEvery = 0;
-  const run = await runMethod(ds, preset, algorithm, seed, { hparams: algorithm === 'mat' ? { tau: 0.1 } : {}, threads: 1 });
+  const run = await runMethod(ds, preset, algorithm, seed, { hparams: algorithm === 'mat' ? { tau: 0.1 } : {}, execution: { threads: 1 } });
   await run.result.classifier.dispose();
   return { ...splitSummary(ds, run.final.test), flipRate: run.heldOut?.flipRate };
 }

@@ -11,7 +11,7 @@ import { presetFor } from '../src/train/presets.js';
 test('K-fold held-out predictions miss the minority that the held-in fit memorizes', async () => {
   const ds = loadBuiltin('fig1', { noise: 0.5, seed: 0 });
   const { train } = presetFor(ds, { noise: 0.5 });
-  const r = await heldOut(ds, { source: 'kfold', folds: 2, model: train.model, optimizer: train.optimizer, lr: train.lr, steps: train.steps, batchSize: 'full', seed: 0, threads: 1 });
+  const r = await heldOut(ds, { source: 'kfold', folds: 2, model: train.model, optimizer: train.optimizer, lr: train.lr, steps: train.steps, batchSize: 'full', seed: 0, execution: { threads: 1 } });
   const n = ds.train.y.length;
   assert.equal(r.source, 'kfold');
   assert.equal(r.heldOutLogits.length, n * 2);

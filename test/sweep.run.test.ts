@@ -34,7 +34,7 @@ function mat(args: string[]) {
 
 test('a sweep writes every run; a rerun recomputes nothing; another configuration into the folder exits 2', async () => {
   const out = tmp('rerun');
-  const opts = { data: 'embeddings', algorithms: ['erm', 'mat'], combos: 2, seeds: 2, steps: 100, out, workers: 2, threads: 1, quiet: true };
+  const opts = { data: 'embeddings', algorithms: ['erm', 'mat'], combos: 2, seeds: 2, steps: 100, out, workers: 2, execution: { threads: 1 }, quiet: true };
   const first = await runSweep(opts);
   assert.equal(first.total, 12, 'XRM is added: (xrm, erm, mat) × 2 combos × 2 seeds');
   assert.equal(first.executed, 12);
@@ -98,7 +98,7 @@ test('bad input exits 2 and writes nothing', () => {
 test('kill -9 in the middle of a run, then rerun: nothing lost, the same results as an uninterrupted sweep', async () => {
   const args = ['--data', 'embeddings', '--algorithms', 'erm,mat', '--combos', '1', '--seeds', '1', '--steps', '1500', '--workers', '1', '--threads', '1'];
   const reference = tmp('reference');
-  const summary = await runSweep({ data: 'embeddings', algorithms: ['erm', 'mat'], combos: 1, seeds: 1, steps: 1500, out: reference, workers: 1, threads: 1, quiet: true });
+  const summary = await runSweep({ data: 'embeddings', algorithms: ['erm', 'mat'], combos: 1, seeds: 1, steps: 1500, out: reference, workers: 1, execution: { threads: 1 }, quiet: true });
   assert.equal(summary.executed, 3);
 
   const out = tmp('killed');

@@ -12,7 +12,7 @@ import { selectStep } from '../src/eval/selection.js';
 const ds = loadBuiltin('embeddings', { seed: 0, nTrain: 400, nVal: 100, nTest: 100, dim: 16 });
 
 async function run(algorithm: string, settings: Partial<TrainSettings>) {
-  const base: TrainSettings = { model: mlp([16, 2]), optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.05, steps: 40, batchSize: 32, evalEvery: 10, seed: 3, threads: 1 };
+  const base: TrainSettings = { model: mlp([16, 2]), optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.05, steps: 40, batchSize: 32, evalEvery: 10, seed: 3, execution: { threads: 1 } };
   const r = await runAlgorithm(getAlgorithm(algorithm), { dataset: ds, settings: { ...base, ...settings }, hparams: algorithm === 'groupdro' ? { eta: 0.5 } : {} });
   const params = r.classifier.step.parameters();
   await r.classifier.dispose();
@@ -49,14 +49,14 @@ test('evaluations run in the background on snapshots: each curve point equals a 
 });
 
 test('threads are split between training and background evaluation only when evaluation is a large share', () => {
-  const cmnistLike = { train: { y: new Int32Array(5000) }, val: { y: new Int32Array(2000) }, test: { y: new Int32Array(3000) } } as unknown as Parameters<typeof splitThreads>[1];
+  const cmnistLike = { train: { y: new Int32Array(5000) }, val: { y: new Int32Array(2000) }, test: { y: new Int32Array(3000) } } as unknown as Parameters<typeof splitThreads>[2];
   // 5,000 evaluation rows every 50 steps of 35: about half the work.
-  assert.deepEqual(splitThreads({ threads: 2, evalEvery: 50 }, cmnistLike, 35), { threads: 1, predictorThreads: 1 });
-  assert.deepEqual(splitThreads({ threads: 4, evalEvery: 50 }, cmnistLike, 35), { threads: 2, predictorThreads: 2 });
+  assert.deepEqual(splitThreads({ evalEvery: 50 }, 2, cmnistLike, 35), { threads: 1, predictorThreads: 1 });
+  assert.deepEqual(splitThreads({ evalEvery: 50 }, 4, cmnistLike, 35), { threads: 2, predictorThreads: 2 });
   // Rare or no evaluation, or a single thread: no split.
-  assert.deepEqual(splitThreads({ threads: 2, evalEvery: 500 }, cmnistLike, 128), { threads: 2, predictorThreads: 2 });
-  assert.deepEqual(splitThreads({ threads: 2, evalEvery: 0 }, cmnistLike, 35), { threads: 2, predictorThreads: 2 });
-  assert.deepEqual(splitThreads({ threads: 1, evalEvery: 50 }, cmnistLike, 35), { threads: 1, predictorThreads: 1 });
+  assert.deepEqual(splitThreads({ evalEvery: 500 }, 2, cmnistLike, 128), { threads: 2, predictorThreads: 2 });
+  assert.deepEqual(splitThreads({ evalEvery: 0 }, 2, cmnistLike, 35), { threads: 2, predictorThreads: 2 });
+  assert.deepEqual(splitThreads({ evalEvery: 50 }, 1, cmnistLike, 35), { threads: 1, predictorThreads: 1 });
 });
 
 test('a run that diverges throws, and no evaluation reports after the throw', async () => {
@@ -69,17 +69,17 @@ test('a run that diverges throws, and no evaluation reports after the throw', as
 });
 
 test('full-batch runs with their own sampler (SUBG) split threads too', async () => {
-  const r = await run('subg', { batchSize: 'full', threads: 2, steps: 5, evalEvery: 5 });
+  const r = await run('subg', { batchSize: 'full', execution: { threads: 2 }, steps: 5, evalEvery: 5 });
   assert.deepEqual(r.curve.map((p) => p.step), [0, 5]);
 });
 
 test('once training is over, queued evaluations run side by side and still arrive in order, unchanged', async () => {
   // Evaluation-heavy settings split 2 threads 1 + 1, so the last queued evaluations may run two at a time.
   const settings: Partial<TrainSettings> = { steps: 25, evalEvery: 1, batchSize: 8 };
-  assert.equal(splitThreads({ threads: 2, evalEvery: 1 }, ds, 8).predictorThreads, 1);
+  assert.equal(splitThreads({ evalEvery: 1 }, 2, ds, 8).predictorThreads, 1);
   const seen: number[] = [];
-  const wide = await run('erm', { ...settings, threads: 2, onEval: (p) => seen.push(p.step) });
-  const narrow = await run('erm', { ...settings, threads: 1 });
+  const wide = await run('erm', { ...settings, execution: { threads: 2 }, onEval: (p) => seen.push(p.step) });
+  const narrow = await run('erm', { ...settings, execution: { threads: 1 } });
   const steps = Array.from({ length: 26 }, (_, i) => i);
   assert.deepEqual(seen, steps);
   assert.deepEqual(wide.curve.map((p) => p.step), steps);
@@ -97,10 +97,10 @@ test('evaluations are delivered while training runs, not only at the end', async
 test('with evaluation on its own core, steps taken while no evaluation runs use every core, with the same results', async () => {
   // 200 evaluated rows every 20 steps of 8 is a large share: 2 threads split 1 + 1, and the steps
   // between evaluations may run on the 2-thread session.
-  assert.deepEqual(splitThreads({ threads: 2, evalEvery: 20 }, ds, 8), { threads: 1, predictorThreads: 1 });
-  const settings: TrainSettings = { model: mlp([16, 256, 256, 2]), optimizer: { kind: 'adam' }, lr: 1e-3, steps: 100, batchSize: 8, evalEvery: 20, seed: 4, threads: 2 };
+  assert.deepEqual(splitThreads({ evalEvery: 20 }, 2, ds, 8), { threads: 1, predictorThreads: 1 });
+  const settings: TrainSettings = { model: mlp([16, 256, 256, 2]), optimizer: { kind: 'adam' }, lr: 1e-3, steps: 100, batchSize: 8, evalEvery: 20, seed: 4, execution: { threads: 2 } };
   const runWith = async (threads: number) => {
-    const r = await runAlgorithm(getAlgorithm('erm'), { dataset: ds, settings: { ...settings, threads }, hparams: {} });
+    const r = await runAlgorithm(getAlgorithm('erm'), { dataset: ds, settings: { ...settings, execution: { threads } }, hparams: {} });
     const out = { params: r.classifier.step.parameters(), wideSteps: r.classifier.step.wideSteps, curve: r.curve };
     await r.classifier.dispose();
     return out;
@@ -115,7 +115,7 @@ test('with evaluation on its own core, steps taken while no evaluation runs use 
 
 test('keepBest keeps the parameters of the step the criterion selects, equal to a run stopped there', async () => {
   const settings: Partial<TrainSettings> = { steps: 60, evalEvery: 5, keepBest: 'va_wga', lr: 0.5 };
-  const r = await runAlgorithm(getAlgorithm('erm'), { dataset: ds, settings: { model: mlp([16, 2]), optimizer: { kind: 'sgd', momentum: 0.9 }, batchSize: 32, seed: 3, threads: 1, ...settings } as TrainSettings, hparams: {} });
+  const r = await runAlgorithm(getAlgorithm('erm'), { dataset: ds, settings: { model: mlp([16, 2]), optimizer: { kind: 'sgd', momentum: 0.9 }, batchSize: 32, seed: 3, execution: { threads: 1 }, ...settings } as TrainSettings, hparams: {} });
   await r.classifier.dispose();
   const best = r.best!;
   assert.equal(best.criterion, 'va_wga');
@@ -123,5 +123,5 @@ test('keepBest keeps the parameters of the step the criterion selects, equal to 
   assert.ok(best.step < 60, `selected step ${best.step}: pick settings where the best step is not the last`);
   const stopped = await run('erm', { steps: best.step, lr: 0.5, evalEvery: 5 });
   stopped.params.forEach((p, i) => assert.deepEqual(best.params[i], p));
-  await assert.rejects(runAlgorithm(getAlgorithm('erm'), { dataset: ds, settings: { model: mlp([16, 2]), optimizer: { kind: 'sgd' }, batchSize: 32, seed: 3, threads: 1, lr: 0.1, steps: 2, evalEvery: 1, keepBest: 'va_gi_wga' }, hparams: {} }), /va_gi_wga needs valInferredGroups/);
+  await assert.rejects(runAlgorithm(getAlgorithm('erm'), { dataset: ds, settings: { model: mlp([16, 2]), optimizer: { kind: 'sgd' }, batchSize: 32, seed: 3, execution: { threads: 1 }, lr: 0.1, steps: 2, evalEvery: 1, keepBest: 'va_gi_wga' }, hparams: {} }), /va_gi_wga needs valInferredGroups/);
 });

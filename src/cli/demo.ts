@@ -18,7 +18,6 @@ export interface DemoFlags {
   only?: 'fig1' | 'cmnist' | 'embeddings';
   seeds?: number;
   out: string;
-  threads?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -131,10 +130,10 @@ async function runExperimentSeed(exp: Experiment, seed: number, flags: DemoFlags
     let heldOut = heldOutCache.get(String(method.noise));
     const needsHeldOut = method.algorithm === 'mat' || method.algorithm === 'xrm+groupdro';
     if (needsHeldOut && !heldOut) {
-      heldOut = await xrmFor(ds, preset, seed, { threads: flags.threads, onStep });
+      heldOut = await xrmFor(ds, preset, seed, { onStep });
       heldOutCache.set(String(method.noise), heldOut);
     }
-    const run = await runMethod(ds, preset, method.algorithm, seed, { hparams: method.hparams, heldOut, threads: flags.threads, onStep });
+    const run = await runMethod(ds, preset, method.algorithm, seed, { hparams: method.hparams, heldOut, onStep });
     await run.result.classifier.dispose();
     const seconds = (performance.now() - started) / 1000;
     const point = exp.selection === 'final' ? run.final : selectStep(run.curve, 'va_wga') as CurvePoint;

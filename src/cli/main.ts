@@ -6,6 +6,8 @@ import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
 import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
+import { setExecutionDefaults } from '../engine/index.js';
+import { executionFromEnvironment } from '../environment.js';
 
 function integer(name: string, min = 0) {
   return (v: string) => {
@@ -47,7 +49,12 @@ program
   .name('mat')
   .description('Memorization-Aware Training and the subpopulation-shift toolkit around it')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  // Execution options are settled once, here: the environment, then the command's flags.
+  .hook('preAction', (_program, command) => {
+    const flags = command.opts() as { threads?: number; native?: boolean };
+    setExecutionDefaults({ ...executionFromEnvironment(), tuneAllocator: true, ...(flags.threads ? { threads: flags.threads } : {}), ...(flags.native === false ? { native: false } : {}) });
+  });
 
 program
   .command('train')
@@ -64,6 +71,7 @@ program
   .option('--batch-size <n>', 'batch size or "full" (default: the dataset preset)', batchSize)
   .option('--hparam <name=value>', 'algorithm hyperparameter, e.g. tau=0.1 (repeatable)', hparam, {})
   .option('--threads <n>', 'ONNX Runtime threads (default: MAT_THREADS or all cores)', integer('threads', 1))
+  .option('--no-native', 'run without the native addon (onnxruntime-node sessions, optimizer inside the graph)')
   .option('--out <dir>', 'save config.json, results.jsonl and model.onnx here')
   .option('--cache <dir>', 'reuse held-out predictions saved here (keyed by data and settings)', '.mat-cache')
   .option('--no-cache', 'always recompute held-out predictions')
@@ -77,7 +85,8 @@ program
   .addOption(new Option('--only <experiment>', 'run one experiment').choices(['fig1', 'cmnist', 'embeddings']))
   .option('--seeds <n>', 'seeds per method', integer('seeds', 1))
   .option('--out <dir>', 'results folder', 'results/demo')
-  .option('--threads <n>', 'ONNX Runtime threads', integer('threads', 1))
+  .option('--threads <n>', 'ONNX Runtime threads (default: MAT_THREADS or all cores)', integer('threads', 1))
+  .option('--no-native', 'run without the native addon (onnxruntime-node sessions, optimizer inside the graph)')
   .option('--json', 'print the summary as JSON on stdout')
   .option('--quiet', 'no progress output')
   .action((opts) => demoCommand(opts));
@@ -96,6 +105,7 @@ program
   .requiredOption('--out <dir>', 'sweep folder')
   .option('--workers <n>', 'parallel workers (default: the machine\'s cores)', integer('workers', 1))
   .option('--threads <n>', 'ONNX Runtime threads per worker (default: cores / workers)', integer('threads', 1))
+  .option('--no-native', 'run without the native addon (onnxruntime-node sessions, optimizer inside the graph)')
   .option('--quiet', 'no progress output')
   .action((opts) => sweepCommand(opts));
 

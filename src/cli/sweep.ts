@@ -5,7 +5,7 @@ import { UsageError } from './datasets.js';
 import { makeProgress } from './progress.js';
 
 /** The command's flags: the runner's options, with the algorithms still a comma-separated list. */
-export type SweepFlags = Omit<SweepOptions, 'algorithms' | 'progress'> & { algorithms: string };
+export type SweepFlags = Omit<SweepOptions, 'algorithms' | 'progress' | 'execution'> & { algorithms: string; threads?: number };
 
 export async function sweepCommand(flags: SweepFlags): Promise<void> {
   const progress = makeProgress({ quiet: flags.quiet });
@@ -22,7 +22,7 @@ export async function sweepCommand(flags: SweepFlags): Promise<void> {
       steps: flags.steps,
       out: flags.out,
       workers: flags.workers,
-      threads: flags.threads,
+      execution: { threads: flags.threads },
       quiet: flags.quiet,
       progress,
     });

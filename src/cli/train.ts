@@ -24,7 +24,6 @@ export interface TrainFlags {
   lr?: number;
   batchSize?: number | 'full';
   hparam: Record<string, HParamValue>;
-  threads?: number;
   out?: string;
   cache: string | false;
   json?: boolean;
@@ -43,7 +42,6 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   const t0 = performance.now();
   const run = await runMethod(ds, preset, flags.algorithm, flags.seed, {
     hparams: flags.hparam,
-    threads: flags.threads,
     cacheDir: flags.cache || undefined,
     onStep: (t, total, phase) => progress.update(t, total, phase),
   });

@@ -1,5 +1,4 @@
 // The Dataset type shared by every stage: features, labels, attribute, three splits.
-import { firstNonFinite } from '../engine/native.js';
 
 /** One split: n rows of d float32 features (row-major), labels, optional attribute. */
 export interface Split {
@@ -113,4 +112,11 @@ export function validateDataset(ds: Dataset): void {
   validateSplit('train', ds.train, ds.dim, ds.numClasses, ds.numAttributes);
   validateSplit('val', ds.val, ds.dim, ds.numClasses, ds.numAttributes);
   validateSplit('test', ds.test, ds.dim, ds.numClasses, ds.numAttributes);
+}
+
+/** The index of the first NaN or ±Infinity in x, or −1. */
+function firstNonFinite(x: Float32Array): number {
+  // x − x is 0 for finite values and NaN otherwise: one comparison per element.
+  for (let j = 0; j < x.length; j++) if (x[j] - x[j] !== 0) return j;
+  return -1;
 }

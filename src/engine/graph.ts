@@ -125,20 +125,11 @@ export class Graph {
     return this.apply('MatMul', [a, b], { transA: !!opts.transA, transB: !!opts.transB });
   }
   transpose(a: Value): Value { return this.apply('Transpose', [a]); }
-  /** aᵀ·b for a weight a [k, m] and a thin b [k, n] (see MatMulAT in ops.ts). */
-  matmulAT(a: Value, b: Value): Value { return this.apply('MatMulAT', [a, b]); }
   /** x·Wᵀ + b (W in [out, in] layout), one Gemm. */
   linear(x: Value, w: Value, b: Value): Value { return this.apply('Linear', [x, w, b]); }
   /** W·h + b[:, None] → [out, batch]; h is [in, batch], or the data [batch, in] with inputBatchMajor. */
   linearT(w: Value, h: Value, b: Value, opts: { inputBatchMajor?: boolean } = {}): Value {
     return this.apply('LinearT', [w, h, b], { inputBatchMajor: !!opts.inputBatchMajor });
-  }
-  /**
-   * x·Wᵀ + b for x given by its nonzeros (an int32 layout and the values: native/sparse_rows.h)
-   * with `rows` rows. An operator of the native runner only, without a gradient: for evaluation.
-   */
-  sparseRowsLinear(layout: Value, values: Value, w: Value, b: Value, rows: Dim, opts: { relu?: boolean } = {}): Value {
-    return this.apply('SparseRowsLinear', [layout, values, w, b], { rows, relu: !!opts.relu });
   }
   where(cond: Value, a: Value, b: Value): Value { return this.apply('Where', [cond, a, b]); }
   equal(a: Value, b: Value): Value { return this.apply('Equal', [a, b]); }

@@ -18,8 +18,7 @@ const ONNX_TYPES: Record<DType, number> = {
 /** What an op's emitter may do: name values, add ONNX nodes and small constants. */
 export interface EmitContext {
   name(v: Value): string;
-  /** A node; `domain` names a non-standard operator set (default: the ONNX standard one). */
-  node(opType: string, inputs: string[], outputs: string[], attrs?: Record<string, number | number[] | string>, domain?: string): void;
+  node(opType: string, inputs: string[], outputs: string[], attrs?: Record<string, number | number[] | string>): void;
   /** Name of an int64 constant (1-D, or of the given shape). */
   int64s(values: number[], shape?: number[]): string;
   /** Name of an int32 constant of shape [1, n] (one row). */
@@ -32,8 +31,6 @@ export interface EmitContext {
   dimInput(dim: string, dtype: DType): string;
   /** Make later references to v use `name` (an existing value) instead of emitting a node. */
   alias(v: Value, name: string): boolean;
-  /** Whether the native runner's own operators may be emitted, and with how many threads. */
-  readonly matOps?: { threads: number };
 }
 
 /**
@@ -61,11 +58,6 @@ export interface EmitOptions {
   /** Sizes for named dims, fixed in the model's declared shapes (e.g. a predictor's feature count). */
   dims?: Readonly<Record<string, number>>;
   graphName?: string;
-  /**
-   * Emit the native runner's own operators where they are faster (see MatMulAT in ops.ts), with
-   * the threads they may use. Only the native runner can run such a model.
-   */
-  matOps?: { threads: number };
 }
 
 /** Encode the part of `graph` that the outputs need as ONNX model bytes. */
@@ -88,7 +80,6 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
   };
   const kept = new Set(opts.inputs);
   const dimInputs = new Map<string, DType>();
-  const domains = new Set<string>();
   let fresh = 0;
   // A node output that is a model output is emitted under the output's name (no Identity node).
   const alias = new Map<Value, string>();
@@ -107,11 +98,9 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       }
       return alias.get(v) ?? v.name;
     },
-    node(opType, inputs, outputs, attrs = {}, domain = '') {
-      if (domain) domains.add(domain);
+    node(opType, inputs, outputs, attrs = {}) {
       nodes.push(onnx.NodeProto.create({
         opType,
-        domain,
         input: inputs,
         output: outputs,
         name: `n${nodes.length}_${opType}`,
@@ -147,7 +136,6 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       dimInputs.set(name, dtype);
       return name;
     },
-    matOps: opts.matOps,
   };
 
   for (const node of needed) OPS[node.op].emit(node, ctx);
@@ -161,10 +149,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'memorization-aware-training',
-    opsetImport: [
-      onnx.OperatorSetIdProto.create({ domain: '', version: OPSET }),
-      ...[...domains].map((domain) => onnx.OperatorSetIdProto.create({ domain, version: 1 })),
-    ],
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
     graph: onnx.GraphProto.create({
       name: opts.graphName ?? 'graph',
       node: nodes,

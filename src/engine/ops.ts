@@ -8,12 +8,9 @@ export type OpType =
   | 'Softmax' | 'LogSoftmax' | 'ReduceSum' | 'ReduceMean' | 'ReduceMax'
   | 'MatMul' | 'Transpose' | 'Where' | 'Equal' | 'Greater' | 'Cast'
   | 'Unsqueeze' | 'Squeeze' | 'ExpandLike' | 'SizeOf' | 'StopGradient' | 'Identity'
-  | 'SoftmaxCrossEntropy' | 'Linear' | 'LinearT' | 'SparseRowsLinear' | 'MatMulAT';
+  | 'SoftmaxCrossEntropy' | 'Linear' | 'LinearT';
 
 export type Attrs = Record<string, number | boolean | string>;
-
-/** The operator domain of the native runner's own operators (native/sparse_ops.cc). */
-export const MAT_DOMAIN = 'ai.mat';
 
 export interface OpSpec {
   infer(inputs: readonly Value[], attrs: Attrs): { dtype: DType; shape: Shape };
@@ -398,29 +395,6 @@ export const OPS: Record<OpType, OpSpec> = {
       ctx.node('Gemm', node.inputs.map((v) => ctx.name(v)), [ctx.name(node.outputs[0])], { transB: 1 });
     },
   },
-  SparseRowsLinear: {
-    // x·Wᵀ + b for x given by its nonzeros (native/sparse_rows.h: an int32 layout and the values),
-    // with `rows` naming or giving x's row count, and with `relu` its ReLU. An operator of the
-    // native runner only, for evaluation: it has no gradient and exported models never contain it.
-    infer(inputs, attrs) {
-      requireArity('SparseRowsLinear', inputs, 4);
-      const [layout, values, w, b] = inputs;
-      if (layout.dtype !== 'int32' || layout.rank !== 1) throw new Error(`SparseRowsLinear: expected an int32 layout [L], got ${layout}`);
-      if (values.dtype !== 'float32' || w.dtype !== 'float32' || b.dtype !== 'float32') throw new Error(`SparseRowsLinear: expected float32 values, W and b, got ${values}, ${w}, ${b}`);
-      if (values.rank !== 1 || w.rank !== 2 || b.rank !== 1) throw new Error(`SparseRowsLinear: expected values [nnz], W [out, in], b [out], got ${values}, ${w}, ${b}`);
-      if (b.shape[0] !== w.shape[0]) throw new Error(`SparseRowsLinear: bias ${b} does not match ${w}`);
-      const rows = attrs.rows;
-      if (typeof rows !== 'string' && !(typeof rows === 'number' && Number.isInteger(rows) && rows >= 0)) throw new Error('SparseRowsLinear: rows must be a dim name or a row count');
-      return { dtype: 'float32', shape: [rows, w.shape[0]] };
-    },
-    vjp() {
-      throw new Error('SparseRowsLinear has no gradient (it serves evaluation only)');
-    },
-    emit(node, ctx) {
-      const activation = ctx.int64s([node.attrs.relu ? 1 : 0]);
-      ctx.node('SparseRowsLinear', [...node.inputs.map((v) => ctx.name(v)), activation], [ctx.name(node.outputs[0])], {}, MAT_DOMAIN);
-    },
-  },
   LinearT: {
     // Feature-major layer: W·h + b[:, None] → [out, batch], where h is [in, batch] (feature-major)
     // or, with inputBatchMajor, the data x [batch, in]. MLAS runs these shapes faster than the
@@ -441,7 +415,7 @@ export const OPS: Record<OpType, OpSpec> = {
       const [w, h] = n.inputs;
       const batchMajor = !!n.attrs.inputBatchMajor;
       const dW = batchMajor ? g.matmul(d, h) : g.matmul(d, h, { transB: true });
-      const dhT = g.matmulAT(w, d);
+      const dhT = g.matmul(w, d, { transA: true });
       return [dW, batchMajor ? g.transpose(dhT) : dhT, g.reduceSum(d, 1)];
     }),
     emit(node, ctx) {
@@ -449,22 +423,6 @@ export const OPS: Record<OpType, OpSpec> = {
       const column = ctx.fresh('bias_column');
       ctx.node('Unsqueeze', [ctx.name(b), ctx.int64s([1])], [column]);
       ctx.node('Gemm', [ctx.name(w), ctx.name(h), column], [ctx.name(node.outputs[0])], { transB: node.attrs.inputBatchMajor ? 1 : 0 });
-    },
-  },
-  MatMulAT: {
-    // Aᵀ·B for A [k, m] and B [k, n]: the input gradient Wᵀ·dz of a feature-major layer. A Gemm
-    // with transA in standard ONNX; with matOps, the native runner's operator of the same name,
-    // which reads W along its rows (native/transposed_product.h): on the 390 × 390 layer at batch
-    // 35, one thread, 101–160 µs against 153–245 µs for ONNX Runtime's Gemm. Sums may run in another
-    // order: equal up to rounding.
-    // Shapes and gradients are MatMul's with transA.
-    infer: (inputs) => OPS.MatMul.infer(inputs, { transA: true }),
-    vjp: (g, node, d) => OPS.MatMul.vjp(g, { ...node, attrs: { transA: true } }, d),
-    emit(node, ctx) {
-      const [a, b] = node.inputs;
-      const out = ctx.name(node.outputs[0]);
-      if (ctx.matOps && a.dtype === 'float32') ctx.node('MatMulAT', [ctx.name(a), ctx.name(b), ctx.int64s([ctx.matOps.threads])], [out], {}, MAT_DOMAIN);
-      else ctx.node('Gemm', [ctx.name(a), ctx.name(b)], [out], { transA: 1 });
     },
   },
   SoftmaxCrossEntropy: {

@@ -3,7 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Graph, Value } from './graph.js';
 import { emitOnnx } from './onnx.js';
-import { openEngineSession, type EngineSession, type RunnerKind } from './runtime.js';
+import { resolveExecution, type ExecutionOptions } from './execution.js';
+import { openEngineSession, type EngineSession } from './runtime.js';
 import { bindDimInputs, ort, tensor } from './session.js';
 
 export interface PredictorSpec {
@@ -11,13 +12,7 @@ export interface PredictorSpec {
   x: Value;
   params: readonly Value[];
   output: Value;
-  /**
-   * When x's feature dim is a name: its usual size. The session then takes any number of features
-   * (with parameters to match): evaluation on column-compacted inputs.
-   */
-  features?: number;
-  threads?: number;
-  runner?: RunnerKind;
+  execution?: ExecutionOptions;
 }
 
 export class Predictor {
@@ -33,20 +28,17 @@ export class Predictor {
   /** `paramSource` gives the current parameter tensors on each call (e.g. from a TrainStep). */
   static async compile(spec: PredictorSpec, paramSource: () => readonly ort.Tensor[]): Promise<Predictor> {
     const dim = spec.x.shape[1];
-    if (typeof dim === 'string' && !(Number.isInteger(spec.features) && spec.features! > 0)) {
-      throw new Error(`predictor: x's feature dim "${dim}" is named, so features must give its size`);
-    }
+    if (typeof dim !== 'number') throw new Error(`predictor: x's feature dim must be a number, got "${dim}"`);
     const bytes = emitOnnx(spec.graph, {
       inputs: [spec.x, ...spec.params],
       outputs: [{ name: 'output', value: spec.output }],
       graphName: 'predict',
     });
-    return new Predictor(await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner }), spec, paramSource);
+    return new Predictor(await openEngineSession(bytes, resolveExecution(spec.execution)), spec, paramSource);
   }
 
   get inputDim(): number {
-    const dim = this.spec.x.shape[1];
-    return typeof dim === 'number' ? dim : this.spec.features!;
+    return this.spec.x.shape[1] as number;
   }
 
   get outputDim(): number {
@@ -58,11 +50,9 @@ export class Predictor {
    * in a SharedArrayBuffer each chunk is copied into one reusable buffer instead.
    * Memory beyond x is the n × K result plus one chunk's intermediates (and that buffer).
    * `params` replaces the parameter source for this call (e.g. a snapshot taken during training).
-   * `features`: x has this many features per row, with `params` to match (named feature dim only).
    */
-  async run(x: Float32Array, n: number, opts: { chunk?: number; out?: Float32Array; params?: readonly ort.Tensor[]; features?: number } = {}): Promise<Float32Array> {
-    if (opts.features !== undefined && typeof this.spec.x.shape[1] === 'number') throw new Error('predict: features is only for a predictor with a named feature dim');
-    const d = opts.features ?? this.inputDim;
+  async run(x: Float32Array, n: number, opts: { chunk?: number; out?: Float32Array; params?: readonly ort.Tensor[] } = {}): Promise<Float32Array> {
+    const d = this.inputDim;
     const k = this.outputDim;
     if (x.length !== n * d) throw new Error(`predict: x has ${x.length} values, expected ${n} rows × ${d} features`);
     const chunk = opts.chunk ?? 8192;
@@ -116,7 +106,7 @@ export class Predictor {
     const values = params ?? this.paramSource().map((t) => t.data as Float32Array);
     if (values.length !== this.spec.params.length) throw new Error(`exportBytes: ${values.length} parameter arrays given, the model has ${this.spec.params.length}`);
     const bake = new Map(this.spec.params.map((p, i) => {
-      const size = p.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : this.inputDim), 1); // the one named dim is the features'
+      const size = p.shape.reduce<number>((a, d) => a * (d as number), 1);
       if (values[i].length !== size) throw new Error(`exportBytes: parameter ${p.name} needs ${size} values, got ${values[i].length}`);
       return [p, Float32Array.from(values[i])];
     }));
@@ -124,7 +114,6 @@ export class Predictor {
       inputs: [this.spec.x],
       outputs: [{ name: 'logits', value: this.spec.output }],
       bake,
-      dims: typeof this.spec.x.shape[1] === 'string' ? { [this.spec.x.shape[1]]: this.inputDim } : undefined,
       graphName: 'predictor',
     });
   }

@@ -1,39 +1,31 @@
 // ONNX Runtime sessions: created once per graph and reused for every call.
-import os from 'node:os';
 import ort from 'onnxruntime-node';
 import type { DType, Shape, Value } from './graph.js';
 import { parseDimInput } from './onnx.js';
-import { nativeKernels } from './native.js';
 
 export { ort };
 
 export interface SessionOptions {
-  /** Threads for one op (default: MAT_THREADS or the machine's cores). */
-  threads?: number;
+  threads: number;
+  /** Let the session's worker threads spin between ops (see ExecutionOptions.spin). */
+  spin?: boolean;
 }
 
-export function defaultThreads(): number {
-  const env = Number(process.env.MAT_THREADS);
-  return Number.isInteger(env) && env > 0 ? env : Math.max(1, os.availableParallelism());
-}
-
-export async function createSession(modelBytes: Uint8Array, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
-  const threads = opts.threads ?? defaultThreads();
+/** An onnxruntime-node session (see runtime.ts for the engine's sessions). */
+export async function createSession(modelBytes: Uint8Array, opts: SessionOptions = { threads: 1 }): Promise<ort.InferenceSession> {
+  const threads = opts.threads;
   if (!(Number.isInteger(threads) && threads > 0)) throw new Error(`threads must be a positive integer, got ${threads}`);
-  nativeKernels(); // loading the kernels also tunes the allocator for per-step tensors
   return ort.InferenceSession.create(modelBytes, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    // Each session has its own intra-op thread pool. Spinning workers of one pool (the training
-    // step) steal the cores of another (the predictor between steps): measured on a ColorMNIST
-    // run, no spinning took training from 2.2–2.5 s to 1.5–1.7 s and evaluation from 1.0 s to 0.56 s.
-    // MAT_SPIN=1 turns spinning back on.
+    // Each session has its own intra-op thread pool: spinning workers of one pool (the training
+    // step) steal the cores of another (the predictor that evaluates beside it).
     // Denormal floats (gradients and moments decaying towards zero) run 10–100× slower on x86;
     // flushing them to zero changes nothing at the precision that training uses.
-    extra: { session: { intra_op: { allow_spinning: process.env.MAT_SPIN === '1' ? '1' : '0' }, set_denormal_as_zero: '1' } },
+    extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' }, set_denormal_as_zero: '1' } },
   });
 }
 

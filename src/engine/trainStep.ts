@@ -1,15 +1,16 @@
 // A compiled training step: forward and backward in one ONNX session, then the optimizer update.
-// The update runs either inside the graph (parameters and optimizer state double-buffered in
-// preallocated outputs that swap every step) or, when the native kernels are built, as one fused
-// pass per tensor over buffers updated in place (the graph then outputs the gradients into
-// preallocated buffers). Both paths implement the same arithmetic.
+// The update runs inside the graph (parameters and optimizer state double-buffered in preallocated
+// outputs that swap every step) or, when the execution uses the native addon, as one fused pass per
+// tensor over buffers updated in place (the graph then outputs the gradients into preallocated
+// buffers). Both paths implement the same arithmetic.
 import { typedArrayFor, type ConstantData, type DType, type Graph, type Value } from './graph.js';
 import { gradients } from './autodiff.js';
-import { nativeKernels, type NativeKernels } from './native.js';
+import { nativeAddon, resolveExecution, type Execution, type ExecutionOptions } from './execution.js';
+import { gatherRows, gatherRowsAsync } from './gather.js';
+import type { NativeAddon } from './native/addon.js';
 import { emitOnnx, parseDimInput } from './onnx.js';
-import { defaultRunner, openEngineSession, type EngineSession, type RunnerKind } from './runtime.js';
-import { checkFeed, defaultThreads, ort, tensor } from './session.js';
-import { ColumnCompactor, type ColumnGradient } from './columnCompactor.js';
+import { openEngineSession, type EngineSession } from './runtime.js';
+import { checkFeed, ort, tensor } from './session.js';
 
 /** How an optimizer plugs into the step (see src/nn/optimizers.ts). */
 export interface UpdateRule {
@@ -17,13 +18,8 @@ export interface UpdateRule {
   readonly scalarNames: readonly string[];
   update(g: Graph, param: Value, grad: Value, state: readonly Value[], scalars: Readonly<Record<string, Value>>): { param: Value; state: Value[] };
   scalars(t: number, lr: number): Record<string, number>;
-  nativeUpdate?(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
-  /** The same update for a gradient given in some columns only (zero in the others). */
-  nativeUpdateColumns?(k: NativeKernels, p: Float32Array, grad: ColumnGradient, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
+  nativeUpdate?(k: NativeAddon, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
 }
-
-/** 'graph': the update is ONNX nodes; 'native': fused kernels; 'auto': native when built. */
-export type OptimizerPlacement = 'auto' | 'graph' | 'native';
 
 export interface TrainStepSpec {
   graph: Graph;
@@ -37,11 +33,13 @@ export interface TrainStepSpec {
   update: UpdateRule;
   /** Data inputs that never change (a full batch): baked in so that ONNX Runtime can fold work on them. */
   bake?: ReadonlyMap<Value, ConstantData>;
-  threads?: number;
+  /** How to run; `threads` are the training session's. */
+  execution?: ExecutionOptions;
   /**
-   * Threads the native optimizer update may use (default: `threads`). Its helpers only take work
-   * that nobody has started (native/parallel.h), so it may be offered cores that other work, such
-   * as a background evaluation, holds at times: a busy core costs the update no more than a wake-up.
+   * Threads the native optimizer update may use (default: the session's). Its helpers only take
+   * work that nobody has started (native/parallel.h), so it may be offered cores that other work,
+   * such as a background evaluation, holds at times: a busy core costs the update no more than a
+   * wake-up.
    */
   updateThreads?: number;
   /**
@@ -50,15 +48,6 @@ export interface TrainStepSpec {
    * buffers. Ignored when data is baked in.
    */
   wideThreads?: number;
-  placement?: OptimizerPlacement;
-  /** Which session runner to use (default: the native one when built). */
-  runner?: RunnerKind;
-  /**
-   * A parameter W [out, D] that enters the graph only as the weight of a linear map of the data
-   * input [batch, D], D a named dim of `size` columns. With the native update, each step then
-   * multiplies only the columns that are nonzero somewhere in its batch (see columnCompactor.ts).
-   */
-  compactColumns?: { input: Value; weight: Value; size: number };
 }
 
 export interface StepResult {
@@ -86,16 +75,13 @@ interface Placement {
   states(): Float32Array[][];
   /** Feeds for parameters (and state) and the preallocated fetches for this step. */
   bind(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>): void;
-  /** After session.run; `next`: the next step's data, when known. */
-  finish(scalars: Record<string, number>, next?: Readonly<Record<string, ort.Tensor>>): void;
-  /** The parameters were replaced: forget anything prepared from the old ones. */
-  invalidate?(): void;
+  /** After session.run. */
+  finish(scalars: Record<string, number>): void;
 }
 
 export class TrainStep {
   private stepCount = 0;
   private wideCount = 0;
-  private usesNativeOps = false;
   private readonly feeds: Record<string, ort.Tensor> = {};
   private readonly scalarArrays = new Map<string, Float32Array>();
   private readonly bound = new Map<string, number>();
@@ -107,6 +93,7 @@ export class TrainStep {
   private readonly loss = tensor('float32', new Float32Array(1), []);
 
   private constructor(
+    readonly execution: Execution,
     private readonly session: EngineSession,
     private readonly wideSession: EngineSession | undefined,
     private readonly spec: TrainStepSpec,
@@ -135,7 +122,7 @@ export class TrainStep {
     if (params.length !== initialParams.length) {
       throw new Error(`TrainStep: ${params.length} parameters but ${initialParams.length} initial values`);
     }
-    const shapeOf = fixedShapes(spec);
+    const shapeOf = fixedShapes();
     params.forEach((p, i) => {
       const size = sizeOf(shapeOf(p));
       if (p.dtype !== 'float32') throw new Error(`TrainStep: parameter ${p} must be float32`);
@@ -145,10 +132,8 @@ export class TrainStep {
       if (spec.bake?.has(p)) throw new Error(`TrainStep: parameter ${p.name} cannot be baked`);
     });
     if (spec.loss.rank !== 0) throw new Error(`TrainStep: the loss must be a scalar, got ${spec.loss}`);
-    const requested = spec.placement ?? 'auto';
-    if (!['auto', 'graph', 'native'].includes(requested)) throw new Error(`optimizer placement must be auto, graph or native, got ${requested}`);
-    const kernels = requested === 'graph' || !update.nativeUpdate ? null : nativeKernels();
-    if (requested === 'native' && !kernels) throw new Error('optimizer placement "native" asked for, but the native kernels are not built (npm run install)');
+    const execution = resolveExecution(spec.execution);
+    const kernels = execution.native && update.nativeUpdate ? nativeAddon(execution) : null;
 
     const grads = gradients(g, spec.loss, params);
     const outputs: { name: string; value: Value }[] = [{ name: 'loss', value: spec.loss }];
@@ -156,7 +141,7 @@ export class TrainStep {
     let makePlacement: (() => Placement) | undefined;
     if (kernels) {
       params.forEach((p, i) => outputs.push({ name: `${p.name}${SEP}grad`, value: grads[i] }));
-      makePlacement = () => nativePlacement(spec, kernels, shapeOf);
+      makePlacement = () => nativePlacement(spec, kernels, execution, shapeOf);
     } else {
       const scalars: Record<string, Value> = {};
       for (const name of update.scalarNames) {
@@ -180,29 +165,14 @@ export class TrainStep {
       outputs.push({ name, value });
     }
     const dataInputs = g.inputs.filter((v) => !internal.has(v) && !spec.bake?.has(v));
-    const emit = (matOps?: { threads: number }) => emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step', matOps });
-    // The native runner's own operators where it runs the step and they are fast (MAT_OPS=0 turns
-    // them off).
-    const nativeOps = (spec.runner ?? defaultRunner()) === 'native' && !!nativeKernels()?.matMulATVectorized && process.env.MAT_OPS !== '0' && g.nodes.some((n) => n.op === 'MatMulAT');
-    const matOps = nativeOps ? { threads: spec.updateThreads ?? spec.threads ?? defaultThreads() } : undefined;
-    const emitted = emit(matOps);
-    let bytes = emitted;
-    let session: EngineSession;
-    try {
-      session = await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner });
-    } catch (error) {
-      if (!matOps) throw error;
-      bytes = emit();  // an ONNX Runtime that did not take the operators: standard ones
-      session = await openEngineSession(bytes, { threads: spec.threads, runner: spec.runner });
-    }
+    const bytes = emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step' });
+    const session = await openEngineSession(bytes, execution);
     // Not for graphs with baked data (full batches): a second session would hold a second copy.
     const wideThreads = spec.bake?.size ? 0 : spec.wideThreads ?? 0;
-    const wide = wideThreads > (spec.threads ?? defaultThreads()) ? await openEngineSession(bytes, { threads: wideThreads, runner: spec.runner }) : undefined;
+    const wide = wideThreads > execution.threads ? await openEngineSession(bytes, execution, wideThreads) : undefined;
     // Only data inputs that the session actually reads must be fed.
     const used = new Set(session.inputNames);
-    const step = new TrainStep(session, wide, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
-    step.usesNativeOps = nativeOps && bytes === emitted;
-    return step;
+    return new TrainStep(execution, session, wide, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
   }
 
   /** Names of the extra outputs a step can return. */
@@ -220,11 +190,6 @@ export class TrainStep {
     return this.stepCount;
   }
 
-  /** Whether the step's graph uses the native runner's own operators (MatMulAT; see ops.ts). */
-  get nativeOps(): boolean {
-    return this.usesNativeOps;
-  }
-
   /** Where the optimizer update runs. */
   get optimizerPlacement(): 'graph' | 'native' {
     return this.placement.kind;
@@ -236,18 +201,15 @@ export class TrainStep {
   }
 
   /**
-   * One optimizer step on the fed batch. `fetch` names extra outputs to return. `next`, the data of
-   * the next step when it is already filled in, lets this step prepare for it (it is only read).
-   * `wide`: run on the wide session, if there is one (the caller knows the cores are free).
+   * One optimizer step on the fed batch. `fetch` names extra outputs to return. `wide`: run on the
+   * wide session, if there is one (the caller knows the cores are free).
    */
-  async run(data: Readonly<Record<string, ort.Tensor>>, opts: { lr: number; fetch?: readonly string[]; next?: Readonly<Record<string, ort.Tensor>>; wide?: boolean }): Promise<StepResult> {
+  async run(data: Readonly<Record<string, ort.Tensor>>, opts: { lr: number; fetch?: readonly string[]; wide?: boolean }): Promise<StepResult> {
     const lr = opts.lr;
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
       throw new Error(`learning rate must be a positive finite number, got ${lr}`);
     }
     this.bound.clear();
-    const compact = this.spec.compactColumns;
-    if (compact) this.bound.set(compact.weight.shape[1] as string, compact.size);
     for (const v of this.dataInputs) {
       const t = data[v.name];
       if (!t) throw new Error(`TrainStep.run: missing input "${v.name}" (expected ${v}); inputs: ${this.dataInputs.map((d) => d.name).join(', ')}`);
@@ -284,7 +246,7 @@ export class TrainStep {
     } else {
       await session.run(this.feeds, fetches);
     }
-    this.placement.finish(scalars, opts.next);
+    this.placement.finish(scalars);
     this.stepCount = t;
     return { loss: this.loss.data[0] as number, outputs };
   }
@@ -303,6 +265,16 @@ export class TrainStep {
       this.outputBuffers.set(key, t);
     }
     return t;
+  }
+
+  /** dst[r] = src[rows[r]] for rows of `dim` floats: a batch's rows into its feed buffer. */
+  gatherRows(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): void {
+    gatherRows(this.execution, src, dim, rows, dst);
+  }
+
+  /** The same copy on a worker thread where the execution can (so that it overlaps a step). */
+  gatherRowsAsync(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): Promise<void> {
+    return gatherRowsAsync(this.execution, src, dim, rows, dst);
   }
 
   /** Current parameter tensors (live views: they change after the next step). */
@@ -336,7 +308,6 @@ export class TrainStep {
     };
     params.forEach((p, i) => copy(p.data as Float32Array, state.params[i], this.spec.params[i].name));
     states.forEach((s, i) => copy(s, state.optimizerState[i], `optimizer state ${i}`));
-    this.placement.invalidate?.();
     this.stepCount = state.step;
   }
 
@@ -372,23 +343,13 @@ function graphPlacement(spec: TrainStepSpec, slots: Value[], shapeOf: (v: Value)
   };
 }
 
-/**
- * Parameters and state in single buffers updated in place by the fused kernels after the graph
- * gives the gradients. With compactColumns, a step may feed a compacted weight and batch instead.
- */
-function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels, shapeOf: (v: Value) => number[]): Placement {
+/** Parameters and state in single buffers updated in place by the fused kernels after the graph gives the gradients. */
+function nativePlacement(spec: TrainStepSpec, kernels: NativeAddon, execution: Execution, shapeOf: (v: Value) => number[]): Placement {
   const params = spec.params.map((p, i) => tensor('float32', Float32Array.from(spec.initialParams[i]), shapeOf(p)));
   const grads = spec.params.map((p) => tensor('float32', new Float32Array(sizeOf(shapeOf(p))), shapeOf(p)));
   const states = spec.params.map((p) => spec.update.stateSlots.map(() => new Float32Array(sizeOf(shapeOf(p)))));
-  const update = spec.update.nativeUpdate!;
-  const updateColumns = spec.update.nativeUpdateColumns?.bind(spec.update);
-  const threads = spec.updateThreads ?? spec.threads ?? defaultThreads();
-  const compact = spec.compactColumns;
-  const w = compact ? spec.params.indexOf(compact.weight) : -1;
-  const compactor = compact ? new ColumnCompactor(kernels, compact.input.name, compact.weight.name, `${compact.weight.name}${SEP}grad`, compact.size, shapeOf(compact.weight)[0]) : undefined;
-  // The compacted weight is updated last, so that the next step's gather finds it in cache.
-  const order = params.map((_, i) => i).filter((i) => i !== w);
-  if (w >= 0) order.push(w);
+  const update = spec.update.nativeUpdate!.bind(spec.update);
+  const threads = spec.updateThreads ?? execution.threads;
   return {
     kind: 'native',
     params: () => params,
@@ -398,44 +359,16 @@ function nativePlacement(spec: TrainStepSpec, kernels: NativeKernels, shapeOf: (
         feeds[p.name] = params[i];
         fetches[`${p.name}${SEP}grad`] = grads[i];
       });
-      compactor?.bind(feeds, fetches, params[w]);
     },
-    finish(scalars, next) {
-      const columnGrad = compactor?.gradient(updateColumns ? next : undefined);
-      for (const i of order) {
-        const p = params[i];
-        if (i === w && columnGrad) {
-          if (updateColumns) {
-            updateColumns(kernels, p.data as Float32Array, columnGrad, states[i], scalars, threads);
-            compactor!.gatheredNext(columnGrad);
-            continue;
-          }
-          compactor!.expandGradient(grads[i]);
-        }
-        update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars, threads);
-      }
-    },
-    invalidate() {
-      compactor?.invalidate();
+    finish(scalars) {
+      params.forEach((p, i) => update(kernels, p.data as Float32Array, grads[i].data as Float32Array, states[i], scalars, threads));
     },
   };
 }
 
-/** Every dim of a parameter or state value as a number (the compacted dim at its full size). */
-function fixedShapes(spec: TrainStepSpec): (v: Value) => number[] {
-  const compact = spec.compactColumns;
-  let named: string | undefined;
-  if (compact) {
-    const [w, x] = [compact.weight, compact.input];
-    named = typeof w.shape[1] === 'string' ? w.shape[1] : undefined;
-    if (w.rank !== 2 || !named || x.rank !== 2 || x.shape[1] !== named) {
-      throw new Error(`TrainStep: compactColumns needs a weight [out, D] and an input [batch, D] with D a named dim, got ${w} and ${x}`);
-    }
-    if (!spec.params.includes(w)) throw new Error(`TrainStep: compactColumns: ${w.name} is not a trained parameter`);
-    if (!(Number.isInteger(compact.size) && compact.size > 0)) throw new Error(`TrainStep: compactColumns: size must be a positive integer, got ${compact.size}`);
-  }
+/** Every dim of a parameter or state value as a number. */
+function fixedShapes(): (v: Value) => number[] {
   return (v) => v.shape.map((d) => {
-    if (d === named) return compact!.size;
     if (typeof d !== 'number') throw new Error(`${v.name}: shape [${v.shape.join(', ')}] must be fully known`);
     return d;
   });

@@ -2,6 +2,7 @@
 // belongs to one twin (assign = 1: twin A); "held-in" logits come from its own twin, "held-out"
 // logits from the other. The loss is on held-in logits; one optimizer updates both twins.
 import { Graph } from '../engine/graph.js';
+import type { ExecutionOptions } from '../engine/index.js';
 import type { Predictor } from '../engine/predictor.js';
 import { TrainStep } from '../engine/trainStep.js';
 import { compilePredictor } from '../nn/classifier.js';
@@ -17,7 +18,7 @@ export interface TwinOptions {
   loss?: 'balanced_ce' | 'ce';
   /** Bake a full batch (x, assignment) into the graph; labels stay fed since they flip. */
   fullBatch?: { x: Float32Array; assign: Float32Array; n: number };
-  threads?: number;
+  execution?: ExecutionOptions;
 }
 
 export interface CompiledTwins {
@@ -58,12 +59,12 @@ export async function compileTwins(model: Model, opts: TwinOptions): Promise<Com
     outputs: { heldInLogits: heldIn, heldOutLogits: heldOut },
     update: makeOptimizer(opts.optimizer),
     bake,
-    threads: opts.threads,
+    execution: opts.execution,
   });
   const np = model.params.length;
   const predictors: [Predictor, Predictor] = [
-    await compilePredictor(model, () => step.parameterTensors().slice(0, np), opts.threads),
-    await compilePredictor(model, () => step.parameterTensors().slice(np), opts.threads),
+    await compilePredictor(model, () => step.parameterTensors().slice(0, np), step.execution),
+    await compilePredictor(model, () => step.parameterTensors().slice(np), step.execution),
   ];
   return {
     step,

@@ -1,4 +1,5 @@
 // What a held-out source produces (design.md 3.1), and the training recipe both sources take.
+import type { ExecutionOptions } from '../engine/index.js';
 import type { Model } from '../nn/models.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
 
@@ -10,7 +11,7 @@ export interface HeldOutTraining {
   steps: number;
   batchSize: number | 'full';
   seed: number;
-  threads?: number;
+  execution?: ExecutionOptions;
 }
 
 export interface HeldOutResult {

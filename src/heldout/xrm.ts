@@ -1,7 +1,6 @@
 // XRM twins (design.md 2.1): held-out logits for every training example, by label flipping.
 import type { Dataset } from '../data/dataset.js';
-import { tensor, type ort } from '../engine/session.js';
-import { gatherRowsAsync } from '../engine/native.js';
+import { tensor, type ort } from '../engine/index.js';
 import { predictionsFromLogits } from '../eval/metrics.js';
 import { epochSampler, fullBatchSampler } from '../train/batches.js';
 import { Rng } from '../util/random.js';
@@ -31,7 +30,7 @@ export async function runXrm(ds: Dataset, s: XrmSettings): Promise<HeldOutResult
     initialParams: [s.model.init(initRng), s.model.init(initRng)],
     loss: s.loss,
     fullBatch: full ? { x, assign, n } : undefined,
-    threads: s.threads,
+    execution: s.execution,
   });
   try {
     const dynamicLabels = Int32Array.from(y);
@@ -60,7 +59,7 @@ export async function runXrm(ds: Dataset, s: XrmSettings): Promise<HeldOutResult
     const prepare = (slot: number) => {
       const rows = Int32Array.from(sampler.next());
       const buf = bufferFor(rows.length, slot);
-      return { rows, buf, ready: full ? Promise.resolve() : gatherRowsAsync(x, d, rows, buf.x) };
+      return { rows, buf, ready: full ? Promise.resolve() : twins.step.gatherRowsAsync(x, d, rows, buf.x) };
     };
     let flipped = 0;
     let slot = 0;

@@ -1,9 +1,8 @@
 // A model compiled for training as a classifier (or regressor), and its predictor.
 import { Graph, type Value } from '../engine/graph.js';
+import type { ExecutionOptions } from '../engine/execution.js';
 import { Predictor } from '../engine/predictor.js';
-import { SparseRowsPredictor } from '../engine/sparseRowsPredictor.js';
-import { TrainStep, type OptimizerPlacement } from '../engine/trainStep.js';
-import type { RunnerKind } from '../engine/runtime.js';
+import { TrainStep } from '../engine/trainStep.js';
 import type { ort } from '../engine/session.js';
 import { classBalancedMean, meanSquaredError, perExampleCrossEntropy, weightedMean } from './losses.js';
 import type { Model } from './models.js';
@@ -23,27 +22,14 @@ export interface ClassifierOptions {
   fullBatch?: { x: Float32Array; y?: Int32Array; targets?: Float32Array; n: number };
   /** GroupDRO's group count and step size η (loss 'groupdro'). */
   groupDro?: { numGroups: number; eta: number };
-  threads?: number;
-  /** Threads of the predictor's session (default: `threads`). */
+  /** How to run; `threads` are the training session's. */
+  execution?: ExecutionOptions;
+  /** Threads of the predictor's session (default: the training session's). */
   predictorThreads?: number;
-  /** Threads the native optimizer update may use (default: `threads`; see TrainStepSpec). */
+  /** Threads the native optimizer update may use (see TrainStepSpec). */
   updateThreads?: number;
   /** Threads of a second training session for steps run `wide` (see TrainStepSpec). */
   wideThreads?: number;
-  /** Where the optimizer update runs (default 'auto': fused native kernels when built). */
-  placement?: OptimizerPlacement;
-  /** Which session runner to use (default: the native one when built). */
-  runner?: RunnerKind;
-  /**
-   * Let each training step skip the input features that are zero throughout its batch (for sparse
-   * inputs such as ColorMNIST; needs the model's inputWeight and the native update).
-   */
-  compactInput?: boolean;
-  /**
-   * With compactInput: also compile a predictor that reads inputs by their nonzeros
-   * (`sparsePredictor`, native runner only). Default true.
-   */
-  sparsePredictor?: boolean;
 }
 
 /**
@@ -54,10 +40,6 @@ export interface CompiledClassifier {
   model: Model;
   step: TrainStep;
   predictor: Predictor;
-  /** Whether the step and the predictor take column-compacted inputs (model.inputWeight restricted to some features). */
-  compactInput: boolean;
-  /** A predictor on inputs stored by their nonzeros, when compactInput and the runner allow. */
-  sparsePredictor?: SparseRowsPredictor;
   dispose(): Promise<void>;
 }
 
@@ -69,7 +51,7 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
   const k = model.outputDim;
   const g = new Graph();
   const batch = opts.fullBatch ? opts.fullBatch.n : 'batch';
-  const { x, params, w } = modelInputs(g, model, batch, !!opts.compactInput && !opts.fullBatch);
+  const { x, params } = modelInputs(g, model, batch);
   const logits = model.forward(g, x, params, { featureMajor: true });
 
   const extraOutputs: Record<string, Value> = {};
@@ -108,26 +90,19 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     outputs: { logits, perExampleLoss: perExample, ...extraOutputs },
     update: makeOptimizer(opts.optimizer),
     bake,
-    threads: opts.threads,
+    execution: opts.execution,
     updateThreads: opts.updateThreads,
     wideThreads: opts.wideThreads,
-    placement: opts.placement,
-    runner: opts.runner,
-    compactColumns: w === undefined ? undefined : { input: x, weight: params[w], size: model.inputDim },
   });
-  const predictorThreads = opts.predictorThreads ?? opts.threads;
-  const predictor = await compilePredictor(model, () => step.parameterTensors(), predictorThreads, opts.runner, { compactInput: w !== undefined });
-  const sparsePredictor = w !== undefined && (opts.sparsePredictor ?? true) ? await SparseRowsPredictor.compile(model, { threads: predictorThreads, runner: opts.runner }) : undefined;
+  const predictorExecution = { ...step.execution, threads: opts.predictorThreads ?? step.execution.threads };
+  const predictor = await compilePredictor(model, () => step.parameterTensors(), predictorExecution);
   return {
     model,
     step,
     predictor,
-    compactInput: w !== undefined,
-    sparsePredictor,
     async dispose() {
       await step.dispose();
       await predictor.dispose();
-      await sparsePredictor?.dispose();
     },
   };
 }
@@ -148,25 +123,16 @@ function groupDroLoss(g: Graph, perExample: Value, groups: Value, weights: Value
   return { loss: g.reduceSum(g.mul(g.stopGradient(nextWeights), groupLoss), 0), nextWeights };
 }
 
-/**
- * A predictor for `model` whose parameters come from `paramSource` at each call. With
- * `compactInput` (and the model's inputWeight), it also runs on column-compacted inputs.
- */
-export async function compilePredictor(model: Model, paramSource: () => readonly ort.Tensor[], threads?: number, runner?: RunnerKind, opts: { compactInput?: boolean } = {}): Promise<Predictor> {
+/** A predictor for `model` whose parameters come from `paramSource` at each call. */
+export async function compilePredictor(model: Model, paramSource: () => readonly ort.Tensor[], execution?: ExecutionOptions): Promise<Predictor> {
   const g = new Graph();
-  const { x, params } = modelInputs(g, model, 'batch', !!opts.compactInput);
-  return Predictor.compile({ graph: g, x, params, output: model.forward(g, x, params), features: model.inputDim, threads, runner }, paramSource);
+  const { x, params } = modelInputs(g, model, 'batch');
+  return Predictor.compile({ graph: g, x, params, output: model.forward(g, x, params), execution }, paramSource);
 }
 
-/**
- * The graph inputs x [batch, d] and the model's parameters. With `compact` (and the model's
- * inputWeight, then returned as w), d is the named dim "features", shared by x and that weight, so
- * that a session can run on a subset of the features.
- */
-function modelInputs(g: Graph, model: Model, batch: number | string, compact: boolean): { x: Value; params: Value[]; w?: number } {
-  const w = compact ? model.inputWeight : undefined;
-  const features = w === undefined ? model.inputDim : 'features';
-  const x = g.input('x', 'float32', [batch, features]);
-  const params = model.params.map((p, i) => g.input(p.name, 'float32', i === w ? [p.shape[0], features] : p.shape));
-  return { x, params, w };
+/** The graph inputs x [batch, d] and the model's parameters. */
+function modelInputs(g: Graph, model: Model, batch: number | string): { x: Value; params: Value[] } {
+  const x = g.input('x', 'float32', [batch, model.inputDim]);
+  const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
+  return { x, params };
 }

@@ -15,34 +15,19 @@ export interface Model {
   readonly inputDim: number;
   readonly outputDim: number;
   readonly params: readonly ParamShape[];
-  /**
-   * The index of a parameter [out, inputDim] that multiplies the input's features and is used for
-   * nothing else, if there is one: a training step may then restrict it to a batch's nonzero features.
-   */
-  readonly inputWeight?: number;
-  /** The index of the bias added to x·Wᵀ for that weight, if there is one. */
-  readonly inputBias?: number;
   /** Fresh initial parameters from a seeded generator. */
   init(rng: Rng): Float32Array[];
   /**
    * logits = f(x) given the parameter values (in the order of `params`). `featureMajor` computes
    * biased layers on [features, batch] activations: faster for the small batches of a training
-   * step, slower for the large chunks of prediction (same result either way). x may instead be a
-   * function giving the first layer's output x·Wᵀ + b from that layer's weight and bias (models
-   * with inputWeight and inputBias): e.g. a product over x stored sparsely.
+   * step, slower for the large chunks of prediction (same result either way).
    */
-  forward(g: Graph, x: Value | FirstLayer, params: readonly Value[], opts?: { featureMajor?: boolean }): Value;
+  forward(g: Graph, x: Value, params: readonly Value[], opts?: { featureMajor?: boolean }): Value;
   /** A JSON description that rebuilds the model with `modelFromJSON`. */
   toJSON(): ModelDescription;
 }
 
 export type Activation = 'relu' | 'tanh';
-
-/**
- * The first layer's output [batch, out], computed by the caller from W and b: x·Wᵀ + b, with
- * `activation` applied when given (a hidden first layer), so that the caller can fuse it.
- */
-export type FirstLayer = (w: Value, b: Value, activation?: Activation) => Value;
 
 export interface ModelDescription {
   kind: 'mlp';
@@ -76,8 +61,6 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
     inputDim: dims[0],
     outputDim: dims[dims.length - 1],
     params,
-    inputWeight: 0,
-    inputBias: bias ? 1 : undefined,
     init(rng) {
       const out: Float32Array[] = [];
       for (let l = 0; l + 1 < dims.length; l++) {
@@ -86,17 +69,7 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
       }
       return out;
     },
-    forward(g, input, p, opts = {}) {
-      if (typeof input === 'function') {
-        if (!bias) throw new Error('model: a first-layer function needs a first layer with a bias');
-        let h = input(p[0], p[1], dims.length > 2 ? activation : undefined);
-        for (let l = 1; l + 1 < dims.length; l++) {
-          h = g.linear(h, p[2 * l], p[2 * l + 1]);
-          if (l + 2 < dims.length) h = activation === 'relu' ? g.relu(h) : g.tanh(h);
-        }
-        return h;
-      }
-      const x = input;
+    forward(g, x, p, opts = {}) {
       // Feature-major: activations [features, batch], one transpose of the logits at the end;
       // MLAS is faster with M = features than with M = a small batch.
       if (bias && opts.featureMajor) {

@@ -1,7 +1,6 @@
 // Optimizers as update rules built into the training-step graph (PyTorch semantics).
 import type { Graph, Value } from '../engine/graph.js';
-import type { NativeKernels } from '../engine/native.js';
-import type { ColumnGradient } from '../engine/columnCompactor.js';
+import type { NativeAddon } from '../engine/native/addon.js';
 
 export interface OptimizerConfig {
   kind: 'sgd' | 'adam' | 'adamw';
@@ -26,9 +25,7 @@ export interface Optimizer {
   /** Values of the per-step scalars at step t (1-based) with learning rate lr, in float64. */
   scalars(t: number, lr: number): Record<string, number>;
   /** The same update as one fused pass (native/kernels.cc), in place. */
-  nativeUpdate(k: NativeKernels, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
-  /** The same for a gradient given in some columns only, zero in the others (Adam has one; SGD expands the gradient instead). */
-  nativeUpdateColumns?(k: NativeKernels, p: Float32Array, grad: ColumnGradient, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
+  nativeUpdate(k: NativeAddon, p: Float32Array, grad: Float32Array, state: Float32Array[], scalars: Record<string, number>, threads: number): void;
 }
 
 export function makeOptimizer(config: OptimizerConfig): Optimizer {
@@ -122,10 +119,6 @@ function adam(c: Required<OptimizerConfig>): Optimizer {
     },
     nativeUpdate(k, p, grad, state, s, threads) {
       k.adam(p, grad, state[0], state[1], c.beta1, c.beta2, decoupled ? 0 : c.weightDecay, s.stepScale, s.epsScaled, decoupled ? s.decayFactor : 1, threads);
-    },
-    nativeUpdateColumns(k, p, grad, state, s, threads) {
-      const next = grad.gatherNext;
-      k.adamColumns(p, grad.values, state[0], state[1], grad.rows, grad.dim, grad.cols, grad.count, c.beta1, c.beta2, decoupled ? 0 : c.weightDecay, s.stepScale, s.epsScaled, decoupled ? s.decayFactor : 1, threads, next?.cols, next?.count, next?.dst);
     },
   };
 }

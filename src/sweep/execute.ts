@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getAlgorithm, runAlgorithm } from '../algorithms/registry.js';
 import type { Dataset } from '../data/dataset.js';
+import type { Execution } from '../engine/index.js';
 import { runXrm } from '../heldout/xrm.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import type { CurvePoint } from '../train/loop.js';
@@ -31,7 +32,8 @@ export interface RunTask extends RunKey {
   heldOutFrom?: string;
   /** Overrides the preset's step count. */
   steps?: number;
-  threads: number;
+  /** How the run executes (threads: its share of the cores). */
+  execution: Execution;
 }
 
 export interface RunHooks {
@@ -119,7 +121,7 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
       settings: {
         ...train,
         seed: task.seed,
-        threads: task.threads,
+        execution: task.execution,
         valInferredGroups: heldOut ? { groups: heldOut.valInferredGroups, numGroups: 2 * ds.numClasses } : undefined,
         onStep: hooks.onStep,
         resume: checkpoint?.state,
@@ -167,7 +169,7 @@ async function executeXrm(
     ho = await runXrm(ds, {
       ...settings,
       seed: task.seed,
-      threads: task.threads,
+      execution: task.execution,
       onStep: (t, flipRate) => {
         if (t % every === 0 || t === settings.steps) trace.push({ step: t, flipRate });
         hooks.onStep?.(t);

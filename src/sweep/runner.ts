@@ -16,6 +16,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { getAlgorithm } from '../algorithms/registry.js';
 import type { Dataset } from '../data/dataset.js';
+import { resolveExecution, type ExecutionOptions } from '../engine/index.js';
 import { parseDataArg, type DatasetSpec, type FileFlags } from './datasets.js';
 import type { FromLoader } from './loader.js';
 import { SweepUsageError } from './errors.js';
@@ -37,8 +38,8 @@ export interface SweepOptions extends FileFlags {
   out: string;
   /** Worker threads (default: the machine's cores, at most the number of runs left). */
   workers?: number;
-  /** ONNX Runtime threads per worker (default: max(1, floor(cores / workers))). */
-  threads?: number;
+  /** How runs execute; `threads` per worker (default: max(1, floor(cores / workers))). */
+  execution?: ExecutionOptions;
   quiet?: boolean;
   /** Progress display (the CLI passes a progress bar); default: none. */
   progress?: SweepProgress;
@@ -149,7 +150,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const skipped = runs.length - pending.length;
   const cores = Math.max(1, os.availableParallelism());
   const workerCount = Math.max(1, Math.min(opts.workers ?? cores, pending.length || 1));
-  const threads = opts.threads ?? Math.max(1, Math.floor(cores / workerCount));
+  const execution = resolveExecution({ ...opts.execution, threads: opts.execution?.threads ?? Math.max(1, Math.floor(cores / workerCount)) });
+  const threads = execution.threads;
   const summary: SweepSummary = {
     root, total: runs.length, skipped, executed: 0, resumed: 0, diverged: 0, failed: [], blocked: [],
     workers: pending.length ? workerCount : 0, threads, seconds: 0,
@@ -209,7 +211,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   /** The task of a run, or a reason it cannot run (yet: undefined and no reason). */
   function taskFor(r: PlannedRun): { task?: RunTask; blocked?: string } {
-    const task: RunTask = { dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed, dir: r.dir, steps: config.steps, threads };
+    const task: RunTask = { dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed, dir: r.dir, steps: config.steps, execution };
     if (r.algorithm === 'xrm' || !config.algorithms.includes('xrm')) return { task };
     const twins = xrmOf(r.dataset, r.seed);
     if (twins.some((t) => t.state === 'failed' || t.state === 'blocked')) return { blocked: `XRM run of seed ${r.seed} failed` };

@@ -1,5 +1,6 @@
 // One method on one dataset and seed: held-out stage when needed, then the training loop.
 import type { Dataset } from '../data/dataset.js';
+import type { ExecutionOptions } from '../engine/index.js';
 import { checkRunRequest, getAlgorithm, runAlgorithm, type HParamValue } from '../algorithms/registry.js';
 import { runXrm } from '../heldout/xrm.js';
 import type { HeldOutResult } from '../heldout/types.js';
@@ -21,7 +22,7 @@ export interface MethodOptions {
   hparams?: Record<string, HParamValue>;
   /** Reuse held-out predictions (e.g. one XRM run shared by MAT and XRM+GroupDRO). */
   heldOut?: HeldOutResult;
-  threads?: number;
+  execution?: ExecutionOptions;
   /** Save held-out predictions here (heldout-<content hash>.npz) and reuse them on later runs. */
   cacheDir?: string;
   onStep?(step: number, total: number, phase: string): void;
@@ -34,7 +35,7 @@ export function xrmFor(ds: Dataset, preset: Preset, seed: number, opts: MethodOp
   return cachedHeldOut(opts.cacheDir, ds, key, () => runXrm(ds, {
     ...preset.xrm,
     seed,
-    threads: opts.threads,
+    execution: opts.execution,
     onStep: (t) => opts.onStep?.(t, preset.xrm.steps, 'xrm'),
   }));
 }
@@ -52,7 +53,7 @@ export async function runMethod(ds: Dataset, preset: Preset, algorithmName: stri
     settings: {
       ...preset.train,
       seed,
-      threads: opts.threads,
+      execution: opts.execution,
       valInferredGroups: heldOut ? { groups: heldOut.valInferredGroups, numGroups: 2 * ds.numClasses } : undefined,
       onStep: (t) => opts.onStep?.(t, preset.train.steps, algorithm.name),
     },

@@ -1,11 +1,6 @@
 // The one training loop: every algorithm is this loop plus a few hooks.
 import { groupsOf, numGroups, validateDataset, type Dataset, type Split } from '../data/dataset.js';
-import type { Predictor } from '../engine/predictor.js';
-import { defaultThreads, tensor, type ort } from '../engine/session.js';
-import { compactRows, weightColumns, type CompactRows } from '../engine/columnCompactor.js';
-import { encodeSparseRows, type SparseRows } from '../engine/sparseRowsPredictor.js';
-import { gatherRows, gatherRowsAsync, nativeKernels } from '../engine/native.js';
-import type { TrainState } from '../engine/trainStep.js';
+import { resolveExecution, tensor, type ExecutionOptions, type ort, type Predictor, type TrainState, type TrainStep } from '../engine/index.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
 import { selectStep, type EvalRecord, type SelectionCriterion } from '../eval/selection.js';
 import { compileClassifier, type CompiledClassifier } from '../nn/classifier.js';
@@ -43,17 +38,8 @@ export interface TrainSettings {
   /** Evaluate every this many steps (and after the last step); 0: only after the last step. */
   evalEvery: number;
   seed: number;
-  threads?: number;
-  /**
-   * Let steps and evaluations skip the features that are zero throughout a batch or split (same
-   * results up to float rounding). Default: when at least half of the training features are zero.
-   */
-  compactInput?: boolean;
-  /**
-   * With compactInput, evaluations read each split by its nonzeros (the native runner's sparse
-   * first layer; same results up to float rounding). Default true.
-   */
-  sparseEvaluation?: boolean;
+  /** How to run (threads, native addon…); see ExecutionOptions. */
+  execution?: ExecutionOptions;
   /** Also evaluate on the training split (costs a pass over it). */
   evalTrain?: boolean;
   /**
@@ -92,8 +78,7 @@ export interface TrainResult {
  * much as the training), the cores are split between the two in proportion, so that evaluation
  * proceeds beside training instead of taking turns with it; otherwise both use every thread.
  */
-export function splitThreads(s: Pick<TrainSettings, 'threads' | 'evalEvery' | 'evalTrain'>, ds: Dataset, batch: number): { threads: number; predictorThreads: number } {
-  const threads = s.threads ?? defaultThreads();
+export function splitThreads(s: Pick<TrainSettings, 'evalEvery' | 'evalTrain'>, threads: number, ds: Dataset, batch: number): { threads: number; predictorThreads: number } {
   if (threads < 2 || s.evalEvery <= 0) return { threads, predictorThreads: threads };
   const evalRows = ds.val.y.length + ds.test.y.length + (s.evalTrain ? ds.train.y.length : 0);
   // A training step is a forward and a backward pass: about three forward passes.
@@ -135,8 +120,9 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   if (hooks.loss === 'groupdro' && !dro) throw new Error('GroupDRO needs training groups');
   if (dro && dro.groups.length !== n) throw new Error(`GroupDRO groups: expected ${n} values, got ${dro.groups.length}`);
   const initialParams = settings.initialParams ?? settings.model.init(Rng.derive(settings.seed, 'init'));
-  const totalThreads = settings.threads ?? defaultThreads();
-  const threadSplit = splitThreads(settings, ds, settings.batchSize === 'full' ? n : settings.batchSize);
+  const execution = resolveExecution(settings.execution);
+  const totalThreads = execution.threads;
+  const threadSplit = splitThreads(settings, totalThreads, ds, settings.batchSize === 'full' ? n : settings.batchSize);
   const classifier = await compileClassifier(settings.model, {
     loss: hooks.loss ?? 'ce',
     optimizer: settings.optimizer,
@@ -145,9 +131,8 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     weights: useWeights,
     groupDro: dro ? { numGroups: dro.numGroups, eta: dro.eta } : undefined,
     fullBatch: full ? { x: train.x, y: train.y, n } : undefined,
-    compactInput: !full && (settings.compactInput ?? mostlyZeros(train.x, d)),
-    sparsePredictor: settings.sparseEvaluation ?? true,
-    ...threadSplit,
+    execution: { ...execution, threads: threadSplit.threads },
+    predictorThreads: threadSplit.predictorThreads,
     // The update's helpers take only work not yet started, so it can use the evaluation's cores
     // whenever they are idle.
     updateThreads: totalThreads,
@@ -161,7 +146,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   const sampler = hooks.sampler ? hooks.sampler(batchRng)
     : full || settings.batchSize === 'full' ? fullBatchSampler(n)
     : epochSampler(n, settings.batchSize as number, batchRng);
-  const feeder = new BatchFeeder(train, d, k, full, hooks, useWeights);
+  const feeder = new BatchFeeder(step, train, d, k, full, hooks, useWeights);
   const wantLosses = !!hooks.afterStep;
   const fetch = wantLosses ? ['perExampleLoss'] : [];
   // GroupDRO's group weights q live here and are updated by the step graph.
@@ -218,14 +203,13 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       const t = step.steps + 1;
       await next!.ready;
       const current = next!;
-      // The next batch is filled in before this step runs (large batches on a worker thread); one
-      // filled in already is shown to the step, which may prepare for it.
+      // The next batch is filled in while this step runs (large batches on a worker thread).
       if (t < settings.steps) {
         slot = 1 - slot;
         nextRows = Int32Array.from(sampler.next());
         next = prepare(nextRows, slot);
       }
-      const result = await step.run(current.feeds, { lr: settings.lr, fetch, next: t < settings.steps && next!.filled ? next!.feeds : undefined, wide: evaluator.idle });
+      const result = await step.run(current.feeds, { lr: settings.lr, fetch, wide: evaluator.idle });
       if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
       lastLoss = result.loss;
       if (!Number.isFinite(lastLoss)) {
@@ -250,19 +234,6 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   }
 }
 
-/** Whether at least half of the feature values are zero (counted on up to 2,000 rows spread over the split). */
-function mostlyZeros(x: Float32Array, d: number): boolean {
-  const n = d > 0 ? Math.floor(x.length / d) : 0;
-  const rowStep = Math.max(1, Math.floor(n / 2000));
-  let zeros = 0;
-  let seen = 0;
-  for (let r = 0; r < n; r += rowStep) {
-    for (let i = r * d; i < (r + 1) * d; i++) if (x[i] === 0) zeros++;
-    seen += d;
-  }
-  return seen > 0 && zeros >= seen / 2;
-}
-
 /** Batches smaller than this (in floats: 256 KB) are gathered on the main thread. */
 const ASYNC_GATHER_MIN_FLOATS = 65536;
 
@@ -271,6 +242,7 @@ class BatchFeeder {
   private readonly cache = new Map<string, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; shift?: Float32Array; weights?: Float32Array }>();
 
   constructor(
+    private readonly step: TrainStep,
     private readonly split: Split,
     private readonly d: number,
     private readonly k: number,
@@ -280,30 +252,26 @@ class BatchFeeder {
   ) {}
 
   /** Fill the slot's buffers for `rows`; the features are copied on a worker thread (await `ready`). */
-  fill(rows: Int32Array, slot: number): { feeds: Record<string, ort.Tensor>; ready: Promise<void>; filled: boolean } {
+  fill(rows: Int32Array, slot: number): { feeds: Record<string, ort.Tensor>; ready: Promise<void> } {
     const b = rows.length;
     const buf = this.buffers(b, slot);
-    const { d, k, split, hooks } = this;
+    const { d, k, split, hooks, step } = this;
     let ready = Promise.resolve();
-    let filled = true;
     if (!this.baked) {
       // Small batches are copied at once: a hand-off to a worker thread costs more than the copy.
-      if (b * d < ASYNC_GATHER_MIN_FLOATS) gatherRows(split.x, d, rows, buf.x);
-      else {
-        ready = gatherRowsAsync(split.x, d, rows, buf.x);
-        filled = false;
-      }
+      if (b * d < ASYNC_GATHER_MIN_FLOATS) step.gatherRows(split.x, d, rows, buf.x);
+      else ready = step.gatherRowsAsync(split.x, d, rows, buf.x);
       for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
     }
     if (buf.shift) {
       if (hooks.batchShift) hooks.batchShift(rows, buf.shift);
-      else gatherRows(hooks.shift!, k, rows, buf.shift);
+      else step.gatherRows(hooks.shift!, k, rows, buf.shift);
     }
     if (buf.weights) {
       if (hooks.batchWeights) hooks.batchWeights(rows, buf.weights);
       else for (let r = 0; r < b; r++) buf.weights[r] = hooks.weights![rows[r]];
     }
-    return { feeds: buf.feeds, ready, filled };
+    return { feeds: buf.feeds, ready };
   }
 
   /** The groups of a batch's rows, as a tensor reused per batch size. */
@@ -352,37 +320,13 @@ class Evaluator {
   private readonly groups: Record<'train' | 'val' | 'test', Int32Array>;
   private readonly G: number;
 
-  /** The splits restricted to their nonzero columns, when the classifier takes compacted inputs. */
-  private readonly compact = new Map<Split, CompactRows>();
-  /** Or, better, the splits by their nonzeros, when the classifier has a sparse predictor. */
-  private readonly sparse = new Map<Split, SparseRows>();
-
   constructor(private readonly ds: Dataset, private readonly classifier: CompiledClassifier, private readonly settings: TrainSettings) {
     this.G = numGroups(ds);
     this.groups = { train: groupsOf(ds.train, ds.numAttributes), val: groupsOf(ds.val, ds.numAttributes), test: groupsOf(ds.test, ds.numAttributes) };
-    const kernels = nativeKernels();
-    if (classifier.compactInput && kernels) {
-      for (const split of [ds.val, ds.test, ...(settings.evalTrain ? [ds.train] : [])]) {
-        if (classifier.sparsePredictor) {
-          this.sparse.set(split, encodeSparseRows(kernels, split.x, split.y.length, ds.dim));
-          continue;
-        }
-        const rows = compactRows(kernels, split.x, split.y.length, ds.dim);
-        if (rows) this.compact.set(split, rows);
-      }
-    }
   }
 
-  /** Logits of a split under a snapshot of the parameters (on the split's nonzero columns when compacted). */
   private logits(split: Split, params: readonly ort.Tensor[]): Promise<Float32Array> {
-    const sparse = this.sparse.get(split);
-    if (sparse) return this.classifier.sparsePredictor!.run(sparse, params);
-    const rows = this.compact.get(split);
-    const n = split.y.length;
-    if (!rows) return this.classifier.predictor.run(split.x, n, { params });
-    const w = this.classifier.model.inputWeight!;
-    const compactParams = params.map((t, i) => (i === w ? weightColumns(nativeKernels()!, t, rows) : t));
-    return this.classifier.predictor.run(rows.x, n, { params: compactParams, features: rows.count });
+    return this.classifier.predictor.run(split.x, split.y.length, { params });
   }
 
   /** Starters of the evaluations scheduled but not started, oldest first. */

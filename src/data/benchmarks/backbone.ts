@@ -25,7 +25,7 @@ export interface BackboneCommon {
   onnx: string;
   /** Examples per forward pass (default 32). */
   batchSize?: number;
-  /** ONNX Runtime intra-op threads (default: MAT_THREADS or the machine's cores). */
+  /** ONNX Runtime intra-op threads (default: the machine's cores). */
   threads?: number;
   /** Called after each batch with (examples done, total). */
   onProgress?: (done: number, total: number) => void;
@@ -56,9 +56,7 @@ export interface Embeddings {
 }
 
 function threadsOf(opts: BackboneCommon): number {
-  if (opts.threads !== undefined) return opts.threads;
-  const env = Number(process.env.MAT_THREADS);
-  return Number.isInteger(env) && env > 0 ? env : Math.max(1, os.availableParallelism());
+  return opts.threads ?? Math.max(1, os.availableParallelism());
 }
 
 export async function openBackbone(opts: BackboneCommon): Promise<ort.InferenceSession> {
