@@ -102,6 +102,11 @@ export function validateSplit(name: string, split: Split, dim: number, numClasse
 }
 
 export function validateDataset(ds: Dataset): void {
+  // Each entry point validates what it is given; a dataset passed on unchanged (the same arrays)
+  // to the next layer is not checked again.
+  const arrays = arraysOf(ds);
+  const seen = validated.get(ds);
+  if (seen && seen.length === arrays.length && seen.every((a, i) => a === arrays[i])) return;
   if (!(Number.isInteger(ds.dim) && ds.dim > 0)) throw new Error(`dataset ${ds.name}: dim must be a positive integer, got ${ds.dim}`);
   if (!(Number.isInteger(ds.numClasses) && ds.numClasses >= 2)) {
     throw new Error(`dataset ${ds.name}: numClasses must be an integer ≥ 2, got ${ds.numClasses}`);
@@ -112,6 +117,13 @@ export function validateDataset(ds: Dataset): void {
   validateSplit('train', ds.train, ds.dim, ds.numClasses, ds.numAttributes);
   validateSplit('val', ds.val, ds.dim, ds.numClasses, ds.numAttributes);
   validateSplit('test', ds.test, ds.dim, ds.numClasses, ds.numAttributes);
+  validated.set(ds, arrays);
+}
+
+const validated = new WeakMap<Dataset, unknown[]>();
+
+function arraysOf(ds: Dataset): unknown[] {
+  return [ds.dim, ds.numClasses, ds.numAttributes, ...[ds.train, ds.val, ds.test].flatMap((s) => [s, s?.x, s?.y, s?.a, s?.ids])];
 }
 
 /** The index of the first NaN or ±Infinity in x, or −1. */
