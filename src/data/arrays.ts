@@ -39,7 +39,7 @@ export function toDataset(data: Dataset | DatasetArrays): Dataset {
   const val = data.val ? toSplit(data.val, dim, 'val') : train;
   const test = data.test ? toSplit(data.test, dim, 'test') : val;
   const splits = [train, val, test];
-  const maxOf = (pick: (s: Split) => Int32Array | undefined) => Math.max(-1, ...splits.map((s) => (pick(s) ?? []).reduce((m, v) => Math.max(m, v), -1)));
+  const maxOf = (pick: (s: Split) => Int32Array | undefined) => Math.max(-1, ...splits.map((s) => (pick(s) ?? new Int32Array(0)).reduce((m, v) => Math.max(m, v), -1)));
   const hasAttributes = splits.every((s) => s.a);
   if (!hasAttributes && splits.some((s) => s.a)) throw new InputError('data: give the attribute a for every split, or for none');
   const ds: Dataset = {
