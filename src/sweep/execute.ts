@@ -15,13 +15,6 @@ import {
   type DoneRecord, type RunConfig, type RunKey,
 } from './store.js';
 
-/**
- * Algorithms whose whole training state is the TrainState the loop checkpoints (parameters, optimizer
- * state, step, and GroupDRO's group weights), so that a resumed run ends exactly where an
- * uninterrupted one would. JTT has a first stage: it restarts from step 0 when interrupted.
- */
-export const RESUMABLE = new Set(['erm', 'mat', 'rwg', 'subg', 'la', 'groupdro', 'xrm+groupdro']);
-
 export interface RunTask extends RunKey {
   /** Absolute path of the run folder. */
   dir: string;
@@ -101,7 +94,7 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
   const algorithm = getAlgorithm(task.algorithm);
   if (algorithm.needsHeldOut && !heldOut) throw new Error(`${id}: ${algorithm.name} needs an XRM run, none given`);
   const fingerprint = JSON.stringify({ hparams, settings: config.settings, heldOutFrom: task.heldOutFrom ?? null });
-  const resumable = RESUMABLE.has(algorithm.name);
+  const resumable = algorithm.resumable;
   const checkpoint = resumable ? loadCheckpoint(task.dir, fingerprint) : undefined;
   if (!checkpoint) removeCheckpoints(task.dir);
   const prefix = checkpoint?.curve ?? [];
