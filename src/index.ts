@@ -24,8 +24,8 @@ export { saveHeldOut, loadHeldOut } from './heldout/store.js';
 export { ALGORITHMS, getAlgorithm, runAlgorithm, resolveHParams, type Algorithm } from './algorithms/registry.js';
 export { matShift, attributeShift, calibrationTable, heldOutProbabilities } from './algorithms/shift.js';
 export { trainLoop as train, evaluate, type TrainSettings, type LoopHooks, type CurvePoint } from './train/loop.js';
-export { presetFor } from './train/presets.js';
-export { runMethod } from './train/experiment.js';
+export { presetFor } from './experiments/presets.js';
+export { runMethod } from './experiments/method.js';
 
 export * from './eval/index.js';
 export { Rng } from './util/random.js';

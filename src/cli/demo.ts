@@ -8,9 +8,9 @@ import { loadBuiltin } from '../data/builtin.js';
 import type { Dataset } from '../data/dataset.js';
 import { selectStep, summarizeSeeds } from '../eval/selection.js';
 import { formatMeanStd, markdownTable } from '../report/table.js';
-import { runMethod, xrmFor, type MethodRun } from '../train/experiment.js';
+import { runMethod, xrmFor, type MethodRun } from '../experiments/method.js';
 import type { CurvePoint } from '../train/loop.js';
-import { presetFor } from '../train/presets.js';
+import { presetFor } from '../experiments/presets.js';
 import { makeProgress, type Progress } from './progress.js';
 import { splitSummary } from './train.js';
 

@@ -7,7 +7,7 @@ import type { Dataset } from '../data/dataset.js';
 import { runXrm } from '../heldout/xrm.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import type { CurvePoint } from '../train/loop.js';
-import { familyOf, presetForSpec, type DatasetSpec } from './datasets.js';
+import { familyOf, presetForSpec, type DatasetSpec } from '../experiments/datasets.js';
 import { algorithmHParams, applyTrainingHParams, drawHParams, searchSpace, type HParams } from './hparams.js';
 import {
   CONFIG_FILE, MODEL_FILE, loadCheckpoint, readHeldOut, removeCheckpoints, removeTempFiles, runId, saveCheckpoint,

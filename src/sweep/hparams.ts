@@ -6,14 +6,14 @@
 // learning rate under every algorithm (paired comparisons). Combination 0 is the defaults: the
 // dataset preset's values and the algorithms' defaults.
 import { getAlgorithm, type HParamSpec, type HParamValue } from '../algorithms/registry.js';
+import type { ModelFamily } from '../experiments/presets.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
 import { hashSeed, Rng } from '../util/random.js';
 
 export type HParams = Record<string, HParamValue>;
 export type HParamSpace = Record<string, HParamSpec>;
 
-/** 'linear': linear / feature heads (embeddings, Figure 1, files); 'mlp': the ColorMNIST MLP. */
-export type ModelFamily = 'linear' | 'mlp';
+export type { ModelFamily };
 
 /** The preset values that combination 0 uses. */
 export interface TrainingDefaults {

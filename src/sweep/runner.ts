@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { getAlgorithm } from '../algorithms/registry.js';
 import type { Dataset } from '../data/dataset.js';
-import { parseDataArg, type DatasetSpec, type FileFlags } from './datasets.js';
+import { parseDataArg, type DatasetSpec, type FileFlags } from '../experiments/datasets.js';
 import type { FromLoader } from './loader.js';
 import { SweepUsageError } from './errors.js';
 import { planRun, type RunTask } from './execute.js';

@@ -19,7 +19,7 @@ import type { TrainState } from '../engine/trainStep.js';
 import { loadHeldOut, saveHeldOut } from '../heldout/store.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import type { CurvePoint } from '../train/loop.js';
-import type { DatasetSpec } from './datasets.js';
+import type { DatasetSpec } from '../experiments/datasets.js';
 import { SweepUsageError } from './errors.js';
 import type { HParams } from './hparams.js';
 

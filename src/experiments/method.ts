@@ -4,7 +4,7 @@ import { checkRunRequest, getAlgorithm, runAlgorithm, type HParamValue } from '.
 import { runXrm } from '../heldout/xrm.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import { cachedHeldOut } from '../heldout/store.js';
-import type { CurvePoint, TrainResult } from './loop.js';
+import type { CurvePoint, TrainResult } from '../train/loop.js';
 import type { Preset } from './presets.js';
 
 export interface MethodRun {
