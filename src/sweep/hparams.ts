@@ -7,6 +7,7 @@
 // dataset preset's values and the algorithms' defaults.
 import { getAlgorithm, type HParamSpec, type HParamValue } from '../algorithms/registry.js';
 import type { ModelFamily } from '../experiments/presets.js';
+import { isHeldOutSource } from '../heldout/registry.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
 import { hashSeed, Rng } from '../util/random.js';
 
@@ -45,10 +46,10 @@ export function trainingSpace(family: ModelFamily, defaults: TrainingDefaults): 
   return space;
 }
 
-/** The whole space of one algorithm ('xrm' for the XRM twins: training hyperparameters only). */
+/** The whole space of one algorithm (a held-out source, such as the XRM twins: training hyperparameters only). */
 export function searchSpace(algorithm: string, family: ModelFamily, defaults: TrainingDefaults): HParamSpace {
   const space = trainingSpace(family, defaults);
-  if (algorithm === 'xrm') return space;
+  if (isHeldOutSource(algorithm)) return space;
   for (const [name, spec] of Object.entries(getAlgorithm(algorithm).hparams)) {
     if (name in space) throw new Error(`algorithm ${algorithm}: hyperparameter "${name}" clashes with a training hyperparameter`);
     space[name] = spec;

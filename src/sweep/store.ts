@@ -37,7 +37,7 @@ export const HELDOUT_FILE = 'heldout.npz';
 export interface SweepConfig {
   version: 1;
   datasets: DatasetSpec[];
-  /** Normalised names, 'xrm' first when any algorithm needs held-out predictions. */
+  /** Normalised names, the held-out source first ('xrm' unless another is named) when any algorithm needs held-out predictions. */
   algorithms: string[];
   combos: number;
   seeds: number;
