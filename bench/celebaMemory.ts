@@ -7,8 +7,8 @@
 //
 // Prints one JSON line: seconds per phase and peak RSS (process.resourceUsage().maxRSS) in MB.
 import type { Dataset, Split } from '../src/data/dataset.js';
-import { runMethod, xrmFor } from '../src/train/experiment.js';
-import { linearHeadPreset } from '../src/train/presets.js';
+import { runMethod, xrmFor } from '../src/experiments/method.js';
+import { linearHeadPreset } from '../src/experiments/presets.js';
 
 const N_TRAIN = 162_770;
 const N_VAL = 19_867;

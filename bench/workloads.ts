@@ -7,7 +7,7 @@ import type { OptimizerConfig } from '../src/nn/optimizers.js';
 import { compileTwins } from '../src/heldout/twinStep.js';
 import { Rng } from '../src/util/random.js';
 import { loadBuiltin } from '../src/data/builtin.js';
-import { presetFor } from '../src/train/presets.js';
+import { presetFor } from '../src/experiments/presets.js';
 import { trainLoop } from '../src/train/loop.js';
 
 export interface WorkloadResult {

@@ -1,4 +1,6 @@
-// Public API of memorization-aware-training.
+// Public API of memorization-aware-training. fit() first; the stages it strings together after it.
+export { fit, FittedClassifier, type FitOptions, type HeldOutSummary } from './experiments/fit.js';
+export { toDataset, type DatasetArrays, type SplitArrays } from './data/arrays.js';
 export type { Dataset, Split } from './data/dataset.js';
 export { validateDataset, groupOf, groupsOf, numGroups } from './data/dataset.js';
 export { makeFigure1 } from './data/fig1.js';
@@ -20,14 +22,15 @@ export { makeOptimizer, type OptimizerConfig } from './nn/optimizers.js';
 export { compileClassifier, compilePredictor } from './nn/classifier.js';
 
 export { heldOut, runXrm, runKFold, type HeldOutSettings } from './heldout/index.js';
+export { HELD_OUT_SOURCES, getHeldOutSource, isHeldOutSource, type HeldOutSource } from './heldout/registry.js';
 export type { XrmSettings } from './heldout/xrm.js';
 export type { HeldOutResult } from './heldout/types.js';
 export { saveHeldOut, loadHeldOut } from './heldout/store.js';
 export { ALGORITHMS, getAlgorithm, runAlgorithm, resolveHParams, type Algorithm } from './algorithms/registry.js';
 export { matShift, attributeShift, calibrationTable, heldOutProbabilities } from './algorithms/shift.js';
-export { trainLoop as train, evaluate, type TrainSettings, type LoopHooks, type CurvePoint } from './train/loop.js';
-export { presetFor } from './train/presets.js';
-export { runMethod } from './train/experiment.js';
+export { trainLoop as train, evaluate, type TrainSettings, type LoopHooks, type CurvePoint, type CompiledStep } from './train/loop.js';
+export { presetFor, BUILTIN_EXPERIMENTS, type Preset } from './experiments/presets.js';
+export { runMethod, heldOutFor } from './experiments/method.js';
 
 export * from './eval/index.js';
 export { Rng } from './util/random.js';

@@ -10,7 +10,7 @@ import { gatherRows } from '../src/engine/gather.js';
 import { heldOutKey } from '../src/heldout/store.js';
 import { runXrm } from '../src/heldout/xrm.js';
 import { mlp } from '../src/nn/models.js';
-import { shareDataset } from '../src/sweep/datasets.js';
+import { shareDataset } from '../src/experiments/datasets.js';
 import { trainLoop } from '../src/train/loop.js';
 
 function datasets(): { plain: Dataset; shared: Dataset } {

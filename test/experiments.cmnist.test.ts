@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { loadBuiltin } from '../src/data/builtin.js';
 import { selectStep } from '../src/eval/selection.js';
 import type { HeldOutResult } from '../src/heldout/types.js';
-import { runMethod, xrmFor } from '../src/train/experiment.js';
-import { presetFor } from '../src/train/presets.js';
+import { runMethod, xrmFor } from '../src/experiments/method.js';
+import { presetFor } from '../src/experiments/presets.js';
 
 const SEEDS = [0, 1, 2];
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadBuiltin } from '../src/data/builtin.js';
 import { selectStep } from '../src/eval/selection.js';
-import { runMethod, xrmFor } from '../src/train/experiment.js';
-import { presetFor } from '../src/train/presets.js';
+import { runMethod, xrmFor } from '../src/experiments/method.js';
+import { presetFor } from '../src/experiments/presets.js';
 
 test('spurious embeddings, 3 seeds: MAT beats ERM on worst-group accuracy on every seed', async () => {
   for (const seed of [0, 1, 2]) {

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadBuiltin } from '../src/data/builtin.js';
-import { runMethod } from '../src/train/experiment.js';
-import { presetFor } from '../src/train/presets.js';
+import { runMethod } from '../src/experiments/method.js';
+import { presetFor } from '../src/experiments/presets.js';
 import { splitSummary } from '../src/cli/train.js';
 
 const SEEDS = [0, 1, 2, 3, 4];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadBuiltin } from '../src/data/builtin.js';
 import { heldOut } from '../src/heldout/index.js';
 import { predictionsFromLogits } from '../src/eval/metrics.js';
-import { presetFor } from '../src/train/presets.js';
+import { presetFor } from '../src/experiments/presets.js';
 
 test('K-fold held-out predictions miss the minority that the held-in fit memorizes', async () => {
   const ds = loadBuiltin('fig1', { noise: 0.5, seed: 0 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ALGORITHMS } from '../src/algorithms/registry.js';
 import { algorithmHParams, applyTrainingHParams, drawHParams, searchSpace, trainingSpace, type HParamSpace } from '../src/sweep/hparams.js';
 import { loadBuiltin } from '../src/data/builtin.js';
-import { presetFor } from '../src/train/presets.js';
+import { presetFor } from '../src/experiments/presets.js';
 
 const linearDefaults = { lr: 1e-3, batchSize: 128 as const, optimizer: { kind: 'sgd' as const, momentum: 0.9, weightDecay: 1e-4 } };
 

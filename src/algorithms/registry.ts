@@ -30,6 +30,12 @@ export interface Algorithm {
   summary: string;
   needsHeldOut: boolean;
   needsTrainAttributes: boolean;
+  /**
+   * Whether its whole training state is the TrainState the loop checkpoints (parameters, optimizer
+   * state, step, GroupDRO's group weights), so that a resumed run ends exactly where an
+   * uninterrupted one would. Others restart from step 0 when interrupted.
+   */
+  resumable: boolean;
   hparams: Record<string, HParamSpec>;
   /** Values a hyperparameter must satisfy: checked before any training (and before XRM). */
   valid?: Record<string, (v: HParamValue) => boolean>;
@@ -90,6 +96,7 @@ export const ALGORITHMS: Algorithm[] = [
     summary: 'Empirical risk minimisation: plain cross-entropy.',
     needsHeldOut: false,
     needsTrainAttributes: false,
+    resumable: true,
     hparams: {},
     run: (ctx) => trainLoop(ctx.dataset, ctx.settings),
   },
@@ -98,6 +105,7 @@ export const ALGORITHMS: Algorithm[] = [
     summary: 'Memorization-Aware Training: cross-entropy on logits shifted by log p_ho(y|x) from held-out predictions, calibrated; no shift at test time.',
     needsHeldOut: true,
     needsTrainAttributes: false,
+    resumable: true,
     hparams: {
       tau,
       calibration: { default: 'full', sample: () => 'full', description: "'full' (Algorithm 1: calibrate over the training set) or 'batch' (per minibatch, as the official code)" },
@@ -122,6 +130,7 @@ export const ALGORITHMS: Algorithm[] = [
     summary: 'GroupDRO with the true training groups (oracle): minimise the worst group loss by exponentiated-gradient group weights.',
     needsHeldOut: false,
     needsTrainAttributes: true,
+    resumable: true,
     hparams: { eta },
     valid: { eta: positive },
     run(ctx) {
@@ -138,6 +147,7 @@ export const ALGORITHMS: Algorithm[] = [
     summary: 'GroupDRO on groups inferred by XRM (class × held-out mistake): no group labels needed.',
     needsHeldOut: true,
     needsTrainAttributes: false,
+    resumable: true,
     hparams: { eta },
     valid: { eta: positive },
     run(ctx) {
@@ -153,6 +163,7 @@ export const ALGORITHMS: Algorithm[] = [
     summary: 'Group-balanced reweighting: each true group gets the same total loss weight.',
     needsHeldOut: false,
     needsTrainAttributes: true,
+    resumable: true,
     hparams: {},
     run(ctx) {
       requireAttributes(ctx.dataset, 'RWG');
@@ -165,6 +176,7 @@ export const ALGORITHMS: Algorithm[] = [
     summary: 'Group-balanced subsampling: train on a subset with every true group cut to the smallest group size.',
     needsHeldOut: false,
     needsTrainAttributes: true,
+    resumable: true,
     hparams: {},
     run(ctx) {
       requireAttributes(ctx.dataset, 'SUBG');
@@ -179,6 +191,8 @@ export const ALGORITHMS: Algorithm[] = [
     summary: 'Just Train Twice: train ERM briefly, then retrain with its training errors up-weighted by λ.',
     needsHeldOut: false,
     needsTrainAttributes: false,
+    // Its first stage is not checkpointed.
+    resumable: false,
     hparams: {
       lambda: { default: 20, sample: choice([5, 10, 20, 50, 100]), description: 'up-weight λ of the first model’s errors' },
       firstStageFraction: { default: 0.25, sample: choice([0.1, 0.25, 0.5]), description: 'length of the first ERM stage, as a fraction of the steps' },
@@ -201,6 +215,7 @@ export const ALGORITHMS: Algorithm[] = [
     summary: 'Oracle logit adjustment: MAT’s machinery with the known attribute, shift = log p(y | a).',
     needsHeldOut: false,
     needsTrainAttributes: true,
+    resumable: true,
     hparams: {},
     run(ctx) {
       const ds = ctx.dataset;

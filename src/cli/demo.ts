@@ -4,13 +4,14 @@
 // previous folder untouched and no partial results under the final name.
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getAlgorithm } from '../algorithms/registry.js';
 import { loadBuiltin } from '../data/builtin.js';
 import type { Dataset } from '../data/dataset.js';
 import { selectStep, summarizeSeeds } from '../eval/selection.js';
 import { formatMeanStd, markdownTable } from '../report/table.js';
-import { runMethod, xrmFor, type MethodRun } from '../train/experiment.js';
+import { runMethod, xrmFor, type MethodRun } from '../experiments/method.js';
 import type { CurvePoint } from '../train/loop.js';
-import { presetFor } from '../train/presets.js';
+import { presetFor } from '../experiments/presets.js';
 import { makeProgress, type Progress } from './progress.js';
 import { splitSummary } from './train.js';
 
@@ -128,8 +129,7 @@ async function runExperimentSeed(exp: Experiment, seed: number, flags: DemoFlags
     const onStep = (t: number, total: number, phase: string) => progress.update(t, total, `${exp.name} seed ${seed} ${method.label} [${phase}]`);
     const started = performance.now();
     let heldOut = heldOutCache.get(String(method.noise));
-    const needsHeldOut = method.algorithm === 'mat' || method.algorithm === 'xrm+groupdro';
-    if (needsHeldOut && !heldOut) {
+    if (getAlgorithm(method.algorithm).needsHeldOut && !heldOut) {
       heldOut = await xrmFor(ds, preset, seed, { onStep });
       heldOutCache.set(String(method.noise), heldOut);
     }

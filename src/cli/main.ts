@@ -1,7 +1,7 @@
 // The `mat` command line.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ALGORITHMS, type HParamValue } from '../algorithms/registry.js';
-import { UsageError } from './datasets.js';
+import { UsageError } from '../experiments/datasets.js';
 import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
 import { sweepCommand } from './sweep.js';

@@ -1,7 +1,7 @@
 // `mat report DIR`: Table-1-style tables of a sweep folder under each selection criterion.
 import { SweepUsageError } from '../sweep/errors.js';
 import { writeReport } from '../sweep/report.js';
-import { UsageError } from './datasets.js';
+import { UsageError } from '../experiments/datasets.js';
 
 export interface ReportFlags {
   json?: boolean;

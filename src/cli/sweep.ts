@@ -1,7 +1,7 @@
 // `mat sweep`: random search × seeds × algorithms × datasets into a results folder (src/sweep/).
 import { runSweep, type SweepOptions } from '../sweep/runner.js';
 import { SweepUsageError } from '../sweep/errors.js';
-import { UsageError } from './datasets.js';
+import { UsageError } from '../experiments/datasets.js';
 import { makeProgress } from './progress.js';
 
 /** The command's flags: the runner's options, with the algorithms still a comma-separated list. */

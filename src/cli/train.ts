@@ -6,9 +6,9 @@ import { builtinDatasets } from '../data/builtin.js';
 import type { Evaluation } from '../eval/metrics.js';
 import { selectStep } from '../eval/selection.js';
 import { markdownTable } from '../report/table.js';
-import { runMethod } from '../train/experiment.js';
-import { presetFor } from '../train/presets.js';
-import { resolveDataset } from './datasets.js';
+import { runMethod } from '../experiments/method.js';
+import { presetFor } from '../experiments/presets.js';
+import { resolveDataset } from '../experiments/datasets.js';
 import { makeProgress } from './progress.js';
 import type { HParamValue } from '../algorithms/registry.js';
 

@@ -15,7 +15,8 @@ export interface HeldOutTraining {
 }
 
 export interface HeldOutResult {
-  source: 'xrm' | 'kfold';
+  /** The name of the held-out source that produced it ('xrm', 'kfold'). */
+  source: string;
   numClasses: number;
   /** n × K logits for every training example from a model that did not train on it. */
   heldOutLogits: Float32Array;

@@ -1,8 +1,8 @@
 // XRM twins (design.md 2.1): held-out logits for every training example, by label flipping.
 import type { Dataset } from '../data/dataset.js';
-import { tensor, type ort } from '../engine/index.js';
 import { predictionsFromLogits } from '../eval/metrics.js';
-import { epochSampler, fullBatchSampler } from '../train/batches.js';
+import { epochSampler } from '../train/batches.js';
+import { trainLoop } from '../train/loop.js';
 import { Rng } from '../util/random.js';
 import { compileTwins } from './twinStep.js';
 import { isDegenerate, mistakeGroups, type HeldOutResult, type HeldOutTraining } from './types.js';
@@ -16,73 +16,43 @@ export interface XrmSettings extends HeldOutTraining {
 export async function runXrm(ds: Dataset, s: XrmSettings): Promise<HeldOutResult> {
   const { x, y } = ds.train;
   const n = y.length;
-  const d = ds.dim;
   const k = ds.numClasses;
   if (!(Number.isInteger(s.steps) && s.steps > 0)) throw new Error(`XRM: steps must be a positive integer, got ${s.steps}`);
   const rng = Rng.derive(s.seed, 'xrm');
   // Each example belongs to one twin, drawn once: assign = 1 → twin A.
   const assign = new Float32Array(n);
   for (let i = 0; i < n; i++) assign[i] = rng.bernoulli(0.5) ? 1 : 0;
+  // A batch as large as the data is the full batch, in order (baked into the graph).
   const full = s.batchSize === 'full' || s.batchSize >= n;
-  const initRng = Rng.derive(s.seed, 'xrm-init');
-  const twins = await compileTwins(s.model, {
-    optimizer: s.optimizer,
-    initialParams: [s.model.init(initRng), s.model.init(initRng)],
-    loss: s.loss,
-    fullBatch: full ? { x, assign, n } : undefined,
-    execution: s.execution,
+  const dynamicLabels = Int32Array.from(y);
+  const flipRng = Rng.derive(s.seed, 'xrm-flips');
+  let flipped = 0;
+  // XRM's own streams ('xrm-init', 'xrm-batches', 'xrm-flips'), not the loop's: results are those
+  // of earlier versions for the same seed.
+  const { classifier: twins } = await trainLoop(ds, {
+    model: s.model, optimizer: s.optimizer, lr: s.lr, steps: s.steps, batchSize: full ? 'full' : s.batchSize, evalEvery: 0, seed: s.seed, execution: s.execution,
+    onStep: (t) => s.onStep?.(t, flipped / n),
+  }, {
+    compileStep: ({ fullBatch }) => {
+      const initRng = Rng.derive(s.seed, 'xrm-init');
+      return compileTwins(s.model, {
+        optimizer: s.optimizer,
+        initialParams: [s.model.init(initRng), s.model.init(initRng)],
+        loss: s.loss,
+        fullBatch: fullBatch ? { x, assign, n } : undefined,
+        execution: s.execution,
+      });
+    },
+    sampler: full ? undefined : () => epochSampler(n, s.batchSize as number, Rng.derive(s.seed, 'xrm-batches')),
+    labels: dynamicLabels,
+    rowFeeds: { assign },
+    fetch: ['heldOutLogits'],
+    afterStep: (rows, outputs) => {
+      flipped += flipLabels(outputs.heldOutLogits, rows, dynamicLabels, y, k, flipRng);
+    },
+    divergence: (loss, t) => new Error(`XRM diverged: the loss is ${loss} at step ${t} (learning rate ${s.lr})`),
   });
   try {
-    const dynamicLabels = Int32Array.from(y);
-    const sampler = full ? fullBatchSampler(n) : epochSampler(n, s.batchSize as number, Rng.derive(s.seed, 'xrm-batches'));
-    const flipRng = Rng.derive(s.seed, 'xrm-flips');
-    // Two buffer sets per batch size: the next batch's features are copied on a worker thread
-    // while the current step runs; its labels are filled just before it runs, after the flips.
-    const buffers = new Map<string, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; a: Float32Array }>();
-    const bufferFor = (b: number, slot: number) => {
-      const key = `${b}/${slot}`;
-      let buf = buffers.get(key);
-      if (!buf) {
-        const xb = new Float32Array(full ? 0 : b * d);
-        const yb = new Int32Array(b);
-        const ab = new Float32Array(full ? 0 : b);
-        const f: Record<string, ort.Tensor> = { y: tensor('int32', yb, [b]) };
-        if (!full) {
-          f.x = tensor('float32', xb, [b, d]);
-          f.assign = tensor('float32', ab, [b]);
-        }
-        buf = { feeds: f, x: xb, y: yb, a: ab };
-        buffers.set(key, buf);
-      }
-      return buf;
-    };
-    const prepare = (slot: number) => {
-      const rows = Int32Array.from(sampler.next());
-      const buf = bufferFor(rows.length, slot);
-      return { rows, buf, ready: full ? Promise.resolve() : twins.step.gatherRowsAsync(x, d, rows, buf.x) };
-    };
-    let flipped = 0;
-    let slot = 0;
-    let next = prepare(slot);
-    for (let t = 1; t <= s.steps; t++) {
-      const { rows, buf, ready } = next;
-      await ready;
-      for (let r = 0; r < rows.length; r++) {
-        const i = rows[r];
-        buf.y[r] = dynamicLabels[i];
-        if (!full) buf.a[r] = assign[i];
-      }
-      const pending = twins.step.run(buf.feeds, { lr: s.lr, fetch: ['heldOutLogits'] });
-      if (t < s.steps) {
-        slot = 1 - slot;
-        next = prepare(slot);
-      }
-      const out = await pending;
-      if (!Number.isFinite(out.loss)) throw new Error(`XRM diverged: the loss is ${out.loss} at step ${t} (learning rate ${s.lr})`);
-      flipped += flipLabels(out.outputs.heldOutLogits.data as Float32Array, rows, dynamicLabels, y, k, flipRng);
-      s.onStep?.(t, flipped / n);
-    }
-
     const [predictA, predictB] = twins.predictors;
     const logitsA = await predictA.run(x, n);
     const logitsB = await predictB.run(x, n);

@@ -1,27 +1,20 @@
-// One run of a sweep, inside a worker: the XRM twins, or one algorithm trained with one
-// hyperparameter combination and seed. Writes the run folder (store.ts); done.json last.
+// One run of a sweep, inside a worker: a held-out source (the XRM twins), or one algorithm trained
+// with one hyperparameter combination and seed. Writes the run folder (store.ts); done.json last.
 import fs from 'node:fs';
 import path from 'node:path';
 import { getAlgorithm, runAlgorithm } from '../algorithms/registry.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Execution } from '../engine/index.js';
-import { runXrm } from '../heldout/xrm.js';
+import { getHeldOutSource, isHeldOutSource, type HeldOutSource } from '../heldout/registry.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import type { CurvePoint } from '../train/loop.js';
-import { familyOf, presetForSpec, type DatasetSpec } from './datasets.js';
+import { familyOf, presetForSpec, type DatasetSpec } from '../experiments/datasets.js';
 import { algorithmHParams, applyTrainingHParams, drawHParams, searchSpace, type HParams } from './hparams.js';
 import {
   CONFIG_FILE, MODEL_FILE, loadCheckpoint, readHeldOut, removeCheckpoints, removeTempFiles, runId, saveCheckpoint,
   writeDone, writeFileAtomic, writeHeldOut, writeJsonAtomic, writeResults,
   type DoneRecord, type RunConfig, type RunKey,
 } from './store.js';
-
-/**
- * Algorithms whose whole training state is the TrainState the loop checkpoints (parameters, optimizer
- * state, step, and GroupDRO's group weights), so that a resumed run ends exactly where an
- * uninterrupted one would. JTT has a first stage: it restarts from step 0 when interrupted.
- */
-export const RESUMABLE = new Set(['erm', 'mat', 'rwg', 'subg', 'la', 'groupdro', 'xrm+groupdro']);
 
 export interface RunTask extends RunKey {
   /** Absolute path of the run folder. */
@@ -49,7 +42,7 @@ export function planRun(spec: DatasetSpec, ds: Dataset, task: Pick<RunTask, 'alg
     preset.train.steps = task.steps;
     preset.xrm.steps = task.steps;
   }
-  const base = task.algorithm === 'xrm' ? preset.xrm : preset.train;
+  const base = isHeldOutSource(task.algorithm) ? preset.xrm : preset.train;
   const hparams = drawHParams(searchSpace(task.algorithm, familyOf(spec), base), task.combo);
   return { preset, hparams, train: applyTrainingHParams(preset.train, hparams), xrm: applyTrainingHParams(preset.xrm, hparams) };
 }
@@ -70,8 +63,8 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
   fs.mkdirSync(task.dir, { recursive: true });
   removeTempFiles(task.dir);
   const { preset, hparams, train, xrm } = planRun(spec, ds, task);
-  const isXrm = task.algorithm === 'xrm';
-  const settings = isXrm ? xrm : train;
+  const source = isHeldOutSource(task.algorithm) ? getHeldOutSource(task.algorithm) : undefined;
+  const settings = source ? xrm : train;
   const config: RunConfig = {
     id,
     dataset: task.dataset,
@@ -86,7 +79,7 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
       steps: settings.steps,
       batchSize: settings.batchSize,
       evalEvery: preset.train.evalEvery,
-      loss: isXrm ? preset.xrm.loss : undefined,
+      loss: source ? preset.xrm.loss : undefined,
     },
     heldOutFrom: task.heldOutFrom,
     datasetSpec: spec,
@@ -97,13 +90,13 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
     writeDone(task.dir, full);
     return full;
   };
-  if (isXrm) return executeXrm(ds, task, xrm, preset.train.evalEvery, hooks, done);
+  if (source) return executeHeldOut(source, ds, task, xrm, preset.train.evalEvery, hooks, done);
 
   const heldOut: HeldOutResult | undefined = task.heldOutDir ? readHeldOut(task.heldOutDir) : undefined;
   const algorithm = getAlgorithm(task.algorithm);
   if (algorithm.needsHeldOut && !heldOut) throw new Error(`${id}: ${algorithm.name} needs an XRM run, none given`);
   const fingerprint = JSON.stringify({ hparams, settings: config.settings, heldOutFrom: task.heldOutFrom ?? null });
-  const resumable = RESUMABLE.has(algorithm.name);
+  const resumable = algorithm.resumable;
   const checkpoint = resumable ? loadCheckpoint(task.dir, fingerprint) : undefined;
   if (!checkpoint) removeCheckpoints(task.dir);
   const prefix = checkpoint?.curve ?? [];
@@ -152,7 +145,8 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
   }
 }
 
-async function executeXrm(
+async function executeHeldOut(
+  source: HeldOutSource,
   ds: Dataset,
   task: RunTask,
   settings: ReturnType<typeof planRun>['xrm'],
@@ -160,20 +154,16 @@ async function executeXrm(
   hooks: RunHooks,
   done: (r: Omit<DoneRecord, 'id' | 'finishedAt' | 'seconds'>) => DoneRecord,
 ): Promise<DoneRecord> {
-  // The twins have no checkpoints: an interrupted XRM run starts over (it is deterministic).
-  hooks.onStart?.(0, settings.steps);
+  // Held-out runs have no checkpoints: an interrupted one starts over (it is deterministic).
+  const total = source.totalSteps(settings);
+  hooks.onStart?.(0, total);
   const trace: { step: number; flipRate: number }[] = [];
   const every = logEvery > 0 ? logEvery : Math.max(1, Math.ceil(settings.steps / 10));
   let ho: HeldOutResult;
   try {
-    ho = await runXrm(ds, {
-      ...settings,
-      seed: task.seed,
-      execution: task.execution,
-      onStep: (t, flipRate) => {
-        if (t % every === 0 || t === settings.steps) trace.push({ step: t, flipRate });
-        hooks.onStep?.(t);
-      },
+    ho = await source.run(ds, { ...settings, seed: task.seed, execution: task.execution }, (t, _total, flipRate) => {
+      if (t % every === 0 || t === total) trace.push({ step: t, flipRate });
+      hooks.onStep?.(t);
     });
   } catch (err) {
     if (!isDivergence(err)) throw err;

@@ -6,14 +6,15 @@
 // learning rate under every algorithm (paired comparisons). Combination 0 is the defaults: the
 // dataset preset's values and the algorithms' defaults.
 import { getAlgorithm, type HParamSpec, type HParamValue } from '../algorithms/registry.js';
+import type { ModelFamily } from '../experiments/presets.js';
+import { isHeldOutSource } from '../heldout/registry.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
 import { hashSeed, Rng } from '../util/random.js';
 
 export type HParams = Record<string, HParamValue>;
 export type HParamSpace = Record<string, HParamSpec>;
 
-/** 'linear': linear / feature heads (embeddings, Figure 1, files); 'mlp': the ColorMNIST MLP. */
-export type ModelFamily = 'linear' | 'mlp';
+export type { ModelFamily };
 
 /** The preset values that combination 0 uses. */
 export interface TrainingDefaults {
@@ -45,10 +46,10 @@ export function trainingSpace(family: ModelFamily, defaults: TrainingDefaults): 
   return space;
 }
 
-/** The whole space of one algorithm ('xrm' for the XRM twins: training hyperparameters only). */
+/** The whole space of one algorithm (a held-out source, such as the XRM twins: training hyperparameters only). */
 export function searchSpace(algorithm: string, family: ModelFamily, defaults: TrainingDefaults): HParamSpace {
   const space = trainingSpace(family, defaults);
-  if (algorithm === 'xrm') return space;
+  if (isHeldOutSource(algorithm)) return space;
   for (const [name, spec] of Object.entries(getAlgorithm(algorithm).hparams)) {
     if (name in space) throw new Error(`algorithm ${algorithm}: hyperparameter "${name}" clashes with a training hyperparameter`);
     space[name] = spec;

@@ -2,7 +2,7 @@
 // SharedArrayBuffers. Loading leaves garbage as large as the data (file bytes, the unshared arrays);
 // the idle coordinator would seldom collect it, but a thread's exit frees all of it at once.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadSpec, shareDataset, type DatasetSpec } from './datasets.js';
+import { loadSpec, shareDataset, type DatasetSpec } from '../experiments/datasets.js';
 
 export type FromLoader =
   | { ok: true; ds: import('../data/dataset.js').Dataset }

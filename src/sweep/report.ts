@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Evaluation } from '../eval/metrics.js';
+import { isHeldOutSource } from '../heldout/registry.js';
 import {
   criterionValue, selectCombination, selectStep, summarizeSeeds,
   type EvalRecord, type SelectionCriterion, type SeedSummary,
@@ -64,7 +65,7 @@ export function readStore(root: string): Store {
         const cfg = fs.existsSync(path.join(dir, CONFIG_FILE)) ? readJson<Partial<RunConfig>>(path.join(dir, CONFIG_FILE)) : {};
         runs.push({
           dataset, algorithm, ...key, done, hparams: cfg.hparams ?? {}, heldOutFrom: cfg.heldOutFrom,
-          curve: algorithm === 'xrm' ? [] : readResults<EvalRecord>(dir),
+          curve: isHeldOutSource(algorithm) ? [] : readResults<EvalRecord>(dir),
         });
       }
     }
@@ -181,7 +182,7 @@ export function selectCell(runs: readonly StoredRun[], criterion: SelectionCrite
 
 export function buildReport(store: Store, criteria: readonly SelectionCriterion[] = REPORT_CRITERIA): Report {
   const datasets = store.config?.datasets.map((d) => d.key) ?? [...new Set(store.runs.map((r) => r.dataset))];
-  const methods = (store.config?.algorithms ?? [...new Set(store.runs.map((r) => r.algorithm))]).filter((a) => a !== 'xrm');
+  const methods = (store.config?.algorithms ?? [...new Set(store.runs.map((r) => r.algorithm))]).filter((a) => !isHeldOutSource(a));
   const cells: CellResult[] = [];
   for (const criterion of criteria) {
     for (const method of methods) {
@@ -193,7 +194,7 @@ export function buildReport(store: Store, criteria: readonly SelectionCriterion[
   }
   const xrm: XrmSelection[] = [];
   for (const dataset of datasets) {
-    const twins = store.runs.filter((r) => r.dataset === dataset && r.algorithm === 'xrm');
+    const twins = store.runs.filter((r) => r.dataset === dataset && isHeldOutSource(r.algorithm));
     for (const seed of [...new Set(twins.map((r) => r.seed))].sort((a, b) => a - b)) {
       const rs = twins.filter((r) => r.seed === seed).sort((a, b) => a.combo - b.combo);
       const combo = selectXrmRun(rs.map((r) => ({ combo: r.combo, record: r.done })));

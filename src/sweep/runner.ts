@@ -17,7 +17,8 @@ import { Worker } from 'node:worker_threads';
 import { getAlgorithm } from '../algorithms/registry.js';
 import type { Dataset } from '../data/dataset.js';
 import { resolveExecution, type ExecutionOptions } from '../engine/index.js';
-import { parseDataArg, type DatasetSpec, type FileFlags } from './datasets.js';
+import { DEFAULT_HELD_OUT_SOURCE, HELD_OUT_SOURCES, getHeldOutSource, isHeldOutSource } from '../heldout/registry.js';
+import { parseDataArg, type DatasetSpec, type FileFlags } from '../experiments/datasets.js';
 import type { FromLoader } from './loader.js';
 import { SweepUsageError } from './errors.js';
 import { planRun, type RunTask } from './execute.js';
@@ -81,18 +82,22 @@ export function makeSweepConfig(opts: SweepOptions): SweepConfig {
   for (const raw of opts.algorithms) {
     const name = raw.trim().toLowerCase();
     if (!name) continue;
-    if (name !== 'xrm') {
+    if (!isHeldOutSource(name)) {
       try {
         getAlgorithm(name);
       } catch (err) {
-        throw new SweepUsageError(`--algorithms: ${(err as Error).message}, xrm`);
+        throw new SweepUsageError(`--algorithms: ${(err as Error).message}, ${HELD_OUT_SOURCES.map((s) => s.name).join(', ')}`);
       }
     }
     if (!names.includes(name)) names.push(name);
   }
   if (names.length === 0) throw new SweepUsageError('--algorithms: name at least one algorithm');
-  const needsXrm = names.some((n) => n !== 'xrm' && getAlgorithm(n).needsHeldOut);
-  const algorithms = names.includes('xrm') || needsXrm ? ['xrm', ...names.filter((n) => n !== 'xrm')] : names;
+  // One held-out source feeds the other runs of a seed; the default one when none is named and some algorithm needs it.
+  const sources = names.filter(isHeldOutSource);
+  if (sources.length > 1) throw new SweepUsageError(`--algorithms: name one held-out source, not ${sources.join(' and ')}`);
+  const needsHeldOut = names.some((n) => !isHeldOutSource(n) && getAlgorithm(n).needsHeldOut);
+  const source = sources[0] ?? (needsHeldOut ? DEFAULT_HELD_OUT_SOURCE : undefined);
+  const algorithms = source ? [source, ...names.filter((n) => n !== source)] : names;
   const config: SweepConfig = {
     version: 1,
     datasets: parseDataArg(opts.data, opts),
@@ -178,14 +183,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     shared = { datasets: await loadShared(config.datasets) };
     const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps));
     for (const name of config.algorithms) {
-      if (name === 'xrm' || !getAlgorithm(name).needsTrainAttributes) continue;
+      if (isHeldOutSource(name) || !getAlgorithm(name).needsTrainAttributes) continue;
       const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
       if (missing.length) throw new SweepUsageError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
     }
     const metaOf = new Map(metas.map((m) => [m.key, m]));
     for (const r of runs) {
       const meta = metaOf.get(r.dataset)!;
-      r.steps = r.algorithm === 'xrm' ? meta.xrmSteps : meta.trainSteps;
+      r.steps = isHeldOutSource(r.algorithm) ? getHeldOutSource(r.algorithm).totalSteps(meta.heldOut) : meta.trainSteps;
       r.progress = r.state === 'done' ? r.steps : 0;
     }
 
@@ -205,14 +210,15 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   // ----- scheduling -----
 
+  /** The held-out source's runs of a seed (XRM's twins by default). */
   function xrmOf(dataset: string, seed: number): PlannedRun[] {
-    return runs.filter((r) => r.algorithm === 'xrm' && r.dataset === dataset && r.seed === seed);
+    return runs.filter((r) => isHeldOutSource(r.algorithm) && r.dataset === dataset && r.seed === seed);
   }
 
   /** The task of a run, or a reason it cannot run (yet: undefined and no reason). */
   function taskFor(r: PlannedRun): { task?: RunTask; blocked?: string } {
     const task: RunTask = { dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed, dir: r.dir, steps: config.steps, execution };
-    if (r.algorithm === 'xrm' || !config.algorithms.includes('xrm')) return { task };
+    if (isHeldOutSource(r.algorithm) || !config.algorithms.some(isHeldOutSource)) return { task };
     const twins = xrmOf(r.dataset, r.seed);
     if (twins.some((t) => t.state === 'failed' || t.state === 'blocked')) return { blocked: `XRM run of seed ${r.seed} failed` };
     if (!twins.every((t) => t.state === 'done')) return {};
@@ -357,9 +363,10 @@ function writeIndex(root: string, runs: readonly PlannedRun[]): void {
 interface DatasetMeta {
   key: string;
   hasTrainAttribute: boolean;
-  /** Steps of the final model and of the XRM twins for combination 0 (after --steps). */
+  /** Steps of the final model for combination 0 (after --steps). */
   trainSteps: number;
-  xrmSteps: number;
+  /** The held-out models' recipe for combination 0 (after --steps). */
+  heldOut: ReturnType<typeof planRun>['xrm'];
 }
 
 /** Each dataset loaded once (in a loader thread), its arrays in shared memory; data errors are usage errors (exit 2). */
@@ -383,5 +390,5 @@ async function loadShared(specs: readonly DatasetSpec[]): Promise<WorkerInit['da
 
 function describeDataset(spec: DatasetSpec, ds: Dataset, steps: number | undefined): DatasetMeta {
   const plan = planRun(spec, ds, { algorithm: 'erm', combo: 0, steps });
-  return { key: spec.key, hasTrainAttribute: !!ds.train.a, trainSteps: plan.train.steps, xrmSteps: plan.xrm.steps };
+  return { key: spec.key, hasTrainAttribute: !!ds.train.a, trainSteps: plan.train.steps, heldOut: plan.xrm };
 }

@@ -8,7 +8,7 @@
 //       results.jsonl              one line per evaluation (the training curve)
 //       checkpoint.json + checkpoint-<step>.bin   parameters, optimizer state, step and curve so far
 //       model.onnx                 the final predictor
-//       heldout.npz                XRM runs: heldOutLogits, heldInLogits, trainInferredGroups, valInferredGroups
+//       heldout.npz                held-out source runs (XRM): heldout/store.ts's layout, as saveHeldOut writes it
 //       done.json                  written last: the run is finished only when this file exists
 //
 // Every file is written atomically (a temporary file in the same folder, then rename), so a kill -9
@@ -16,10 +16,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TrainState } from '../engine/trainStep.js';
-import { readNpz, writeNpz } from '../data/files/npy.js';
+import { loadHeldOut, saveHeldOut } from '../heldout/store.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import type { CurvePoint } from '../train/loop.js';
-import type { DatasetSpec } from './datasets.js';
+import type { DatasetSpec } from '../experiments/datasets.js';
 import { SweepUsageError } from './errors.js';
 import type { HParams } from './hparams.js';
 
@@ -37,7 +37,7 @@ export const HELDOUT_FILE = 'heldout.npz';
 export interface SweepConfig {
   version: 1;
   datasets: DatasetSpec[];
-  /** Normalised names, 'xrm' first when any algorithm needs held-out predictions. */
+  /** Normalised names, the held-out source first ('xrm' unless another is named) when any algorithm needs held-out predictions. */
   algorithms: string[];
   combos: number;
   seeds: number;
@@ -318,46 +318,11 @@ export function removeCheckpoints(dir: string): void {
 
 // ---------- held-out predictions ----------
 
+/** The run's heldout.npz, in the library's layout (heldout/store.ts). */
 export function writeHeldOut(dir: string, ho: HeldOutResult): void {
-  const n = ho.heldOutLogits.length / ho.numClasses;
-  const file = path.join(dir, HELDOUT_FILE);
-  const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
-  writeNpz(tmp, {
-    heldOutLogits: { data: ho.heldOutLogits, shape: [n, ho.numClasses] },
-    heldInLogits: { data: ho.heldInLogits, shape: [n, ho.numClasses] },
-    trainInferredGroups: ho.trainInferredGroups,
-    valInferredGroups: ho.valInferredGroups,
-    flipRate: Float64Array.of(ho.flipRate),
-    degenerate: { data: Uint8Array.of(ho.degenerate ? 1 : 0), dtype: 'bool' },
-  });
-  fs.renameSync(tmp, file);
+  saveHeldOut(path.join(dir, HELDOUT_FILE), ho);
 }
 
 export function readHeldOut(dir: string): HeldOutResult {
-  const file = path.join(dir, HELDOUT_FILE);
-  const arrays = readNpz(file);
-  const need = (name: string) => {
-    const a = arrays[name];
-    if (!a) throw new Error(`${file}: no array "${name}"`);
-    return a;
-  };
-  const logits = need('heldOutLogits');
-  const int32 = (name: string) => {
-    const d = need(name).data;
-    return d instanceof Int32Array ? d : Int32Array.from(d as ArrayLike<number>);
-  };
-  const f32 = (name: string) => {
-    const d = need(name).data;
-    return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
-  };
-  return {
-    source: 'xrm',
-    numClasses: logits.shape[1],
-    heldOutLogits: f32('heldOutLogits'),
-    heldInLogits: f32('heldInLogits'),
-    trainInferredGroups: int32('trainInferredGroups'),
-    valInferredGroups: int32('valInferredGroups'),
-    flipRate: Number((need('flipRate').data as Float64Array)[0]),
-    degenerate: (need('degenerate').data as Uint8Array)[0] === 1,
-  };
+  return loadHeldOut(path.join(dir, HELDOUT_FILE));
 }

@@ -7,7 +7,7 @@
 // (batches by gatherRows, prediction chunks by Predictor.run).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Dataset } from '../data/dataset.js';
-import type { DatasetSpec } from './datasets.js';
+import type { DatasetSpec } from '../experiments/datasets.js';
 import { executeRun, type RunTask } from './execute.js';
 
 export type ToWorker = { type: 'run'; task: RunTask };

@@ -22,10 +22,33 @@ export interface LoopHooks {
   weights?: Float32Array;
   /** Per-batch loss weights (GroupDRO): fill out[0..rows.length). */
   batchWeights?(rows: Int32Array, out: Float32Array): void;
-  /** Called after each step with the per-example losses of the batch. */
-  afterStep?(rows: Int32Array, perExampleLoss: Float32Array): void;
-  /** Replaces the default shuffled-epoch sampler (SUBG, weighted sampling). */
+  /** Step outputs fetched for afterStep (default: perExampleLoss). */
+  fetch?: readonly string[];
+  /** Called after each step with the fetched outputs of the batch (XRM: held-out logits, for its label flips). */
+  afterStep?(rows: Int32Array, outputs: Record<string, Float32Array>): void;
+  /** Replaces the default shuffled-epoch sampler (SUBG, weighted sampling, XRM's own seeded stream). */
   sampler?(rng: Rng): BatchSampler;
+  /**
+   * Labels fed instead of the split's, read just before each step runs, so that changes made by
+   * afterStep reach the very next batch (XRM's dynamic labels). Fed even when a full batch is baked.
+   */
+  labels?: Int32Array;
+  /** More per-row inputs, gathered per batch like the features (XRM's twin assignment); baked with a full batch. */
+  rowFeeds?: Record<string, Float32Array>;
+  /**
+   * Compiles the step instead of compileClassifier, initialising its parameters itself (XRM: both
+   * twins in one graph). The loop then only steps: no evaluations (evalEvery must be 0), and the
+   * result's `classifier` is what this returns. `fullBatch`: every row, in order, each step (bake it).
+   */
+  compileStep?(opts: { fullBatch: boolean }): Promise<CompiledStep>;
+  /** The error a non-finite loss raises (default: "training diverged: …"). */
+  divergence?(loss: number, step: number): Error;
+}
+
+/** What a compileStep hook returns: a training step, and how to release it (and what else it holds). */
+export interface CompiledStep {
+  step: TrainStep;
+  dispose(): Promise<void>;
 }
 
 export interface TrainSettings {
@@ -65,9 +88,9 @@ export interface CurvePoint extends EvalRecord {
   loss: number;
 }
 
-export interface TrainResult {
+export interface TrainResult<C extends CompiledStep = CompiledClassifier> {
   curve: CurvePoint[];
-  classifier: CompiledClassifier;
+  classifier: C;
   /** With settings.keepBest: the selected evaluation's step and parameters (of this call's evaluations). */
   best?: { step: number; criterion: SelectionCriterion; params: Float32Array[] };
 }
@@ -99,7 +122,10 @@ export function checkSettings(s: TrainSettings, nTrain: number): void {
 }
 
 /** Train `settings.model` on ds.train with the hooks; evaluate val/test along the way. */
-export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: LoopHooks = {}): Promise<TrainResult> {
+export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks?: LoopHooks & { compileStep?: undefined }): Promise<TrainResult>;
+/** Run the steps of a step that the hook compiles (no evaluations). */
+export async function trainLoop<C extends CompiledStep>(ds: Dataset, settings: TrainSettings, hooks: LoopHooks & { compileStep(opts: { fullBatch: boolean }): Promise<C> }): Promise<TrainResult<C>>;
+export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: LoopHooks = {}): Promise<TrainResult<CompiledStep>> {
   validateDataset(ds);
   const train = ds.train;
   const n = train.y.length;
@@ -112,6 +138,9 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   if (settings.keepBest === 'va_gi_wga' && !settings.valInferredGroups) throw new Error('keepBest va_gi_wga needs valInferredGroups (XRM-inferred validation groups)');
   if (hooks.shift && hooks.shift.length !== n * k) throw new Error(`shift: expected ${n} × ${k} values, got ${hooks.shift.length}`);
   if (hooks.weights && hooks.weights.length !== n) throw new Error(`weights: expected ${n} values, got ${hooks.weights.length}`);
+  if (hooks.labels && hooks.labels.length !== n) throw new Error(`labels: expected ${n} values, got ${hooks.labels.length}`);
+  for (const [name, v] of Object.entries(hooks.rowFeeds ?? {})) if (v.length !== n) throw new Error(`${name}: expected ${n} values, got ${v.length}`);
+  if (hooks.compileStep && settings.evalEvery !== 0) throw new Error('a step compiled by a hook is not evaluated: set evalEvery to 0');
 
   const full = settings.batchSize === 'full' && !hooks.sampler;
   const useWeights = !!(hooks.weights || hooks.batchWeights);
@@ -119,14 +148,15 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   const dro = hooks.loss === 'groupdro' ? hooks.groupDro : undefined;
   if (hooks.loss === 'groupdro' && !dro) throw new Error('GroupDRO needs training groups');
   if (dro && dro.groups.length !== n) throw new Error(`GroupDRO groups: expected ${n} values, got ${dro.groups.length}`);
-  const initialParams = settings.initialParams ?? settings.model.init(Rng.derive(settings.seed, 'init'));
+  // compileClassifier bakes the labels of a full batch into the graph: they could not change.
+  if (hooks.labels && full && !hooks.compileStep) throw new Error('labels with a full batch need a compileStep hook that feeds them');
   const execution = resolveExecution(settings.execution);
   const totalThreads = execution.threads;
   const threadSplit = splitThreads(settings, totalThreads, ds, settings.batchSize === 'full' ? n : settings.batchSize);
-  const classifier = await compileClassifier(settings.model, {
+  const classifier = hooks.compileStep ? await hooks.compileStep({ fullBatch: full }) : await compileClassifier(settings.model, {
     loss: hooks.loss ?? 'ce',
     optimizer: settings.optimizer,
-    initialParams,
+    initialParams: settings.initialParams ?? settings.model.init(Rng.derive(settings.seed, 'init')),
     shift: useShift,
     weights: useWeights,
     groupDro: dro ? { numGroups: dro.numGroups, eta: dro.eta } : undefined,
@@ -147,8 +177,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     : full || settings.batchSize === 'full' ? fullBatchSampler(n)
     : epochSampler(n, settings.batchSize as number, batchRng);
   const feeder = new BatchFeeder(step, train, d, k, full, hooks, useWeights);
-  const wantLosses = !!hooks.afterStep;
-  const fetch = wantLosses ? ['perExampleLoss'] : [];
+  const fetch = hooks.afterStep ? [...(hooks.fetch ?? ['perExampleLoss'])] : [];
   // GroupDRO's group weights q live here and are updated by the step graph.
   const droWeights = dro ? tensor('float32', new Float32Array(dro.numGroups).fill(1 / dro.numGroups), [dro.numGroups]) : undefined;
   if (dro) fetch.push('groupWeightsNext');
@@ -157,7 +186,8 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     if (droResume.length !== dro.numGroups) throw new Error(`resume: GroupDRO weights have ${droResume.length} values, expected ${dro.numGroups}`);
     (droWeights!.data as Float32Array).set(droResume);
   }
-  const evaluator = new Evaluator(ds, classifier, settings);
+  // A step compiled by a hook has no predictor to evaluate with.
+  const evaluator = hooks.compileStep ? undefined : new Evaluator(ds, classifier as CompiledClassifier, settings);
   const curve: CurvePoint[] = [];
 
   // A resumed run replays the sampler so that later batches match an uninterrupted run.
@@ -167,7 +197,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   // goes on; the curve is complete once they have settled (before a checkpoint and at the end).
   const criterion = settings.keepBest;
   let best: { point: CurvePoint; params: Float32Array[] } | undefined;
-  const evaluate = (t: number, loss: number) => evaluator.schedule(t, loss, (point, params) => {
+  const evaluate = (t: number, loss: number) => evaluator?.schedule(t, loss, (point, params) => {
     curve.push(point);
     // Points arrive in step order, so keeping the better of two gives selectStep's choice.
     if (criterion && (!best || selectStep([best.point, point], criterion) === point)) best = { point, params };
@@ -189,7 +219,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     await runSteps();
   } catch (error) {
     // Nothing runs on after a failure: queued evaluations are dropped, the sessions released.
-    await evaluator.stop();
+    await evaluator?.stop();
     await classifier.dispose();
     throw error;
   }
@@ -203,30 +233,33 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       const t = step.steps + 1;
       await next!.ready;
       const current = next!;
+      if (hooks.labels) feeder.labelsFor(rows, hooks.labels, current.feeds);
       // The next batch is filled in while this step runs (large batches on a worker thread).
       if (t < settings.steps) {
         slot = 1 - slot;
         nextRows = Int32Array.from(sampler.next());
         next = prepare(nextRows, slot);
       }
-      const result = await step.run(current.feeds, { lr: settings.lr, fetch, wide: evaluator.idle });
+      const result = await step.run(current.feeds, { lr: settings.lr, fetch, wide: evaluator?.idle ?? true });
       if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
       lastLoss = result.loss;
       if (!Number.isFinite(lastLoss)) {
+        if (hooks.divergence) throw hooks.divergence(lastLoss, t);
         throw new Error(`training diverged: the loss is ${lastLoss} at step ${t} (learning rate ${settings.lr}); try a smaller learning rate`);
       }
-      if (wantLosses) hooks.afterStep!(rows, result.outputs.perExampleLoss.data as Float32Array);
+      if (hooks.afterStep) hooks.afterStep(rows, Object.fromEntries(fetch.map((name) => [name, result.outputs[name].data as Float32Array])));
       settings.onStep?.(t);
       if ((settings.evalEvery > 0 && t % settings.evalEvery === 0) || t === settings.steps) evaluate(t, lastLoss);
       // Steps can run without ever returning to the event loop; background evaluations need it.
-      if (evaluator.waitsForEventLoop) await new Promise((resolve) => setImmediate(resolve));
+      if (evaluator?.waitsForEventLoop) await new Promise((resolve) => setImmediate(resolve));
       if (settings.onCheckpoint && settings.checkpointEvery && t % settings.checkpointEvery === 0 && t < settings.steps) {
-        await evaluator.settled();
+        await evaluator?.settled();
         const state = step.saveState();
         if (dro) state.loopState = [Float32Array.from(droWeights!.data as Float32Array)];
         await settings.onCheckpoint(state, curve);
       }
     }
+    if (!evaluator) return;
     if (evaluator.lastScheduled !== step.steps) evaluate(step.steps, lastLoss);
     // The training threads are free now: the last evaluations share the cores.
     evaluator.widen(Math.floor(totalThreads / threadSplit.predictorThreads));
@@ -239,7 +272,7 @@ const ASYNC_GATHER_MIN_FLOATS = 65536;
 
 /** Copies the rows of a batch into preallocated feed buffers (two sets per batch size seen). */
 class BatchFeeder {
-  private readonly cache = new Map<string, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; shift?: Float32Array; weights?: Float32Array }>();
+  private readonly cache = new Map<string, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; shift?: Float32Array; weights?: Float32Array; rowFeeds: [string, Float32Array][] }>();
 
   constructor(
     private readonly step: TrainStep,
@@ -261,7 +294,12 @@ class BatchFeeder {
       // Small batches are copied at once: a hand-off to a worker thread costs more than the copy.
       if (b * d < ASYNC_GATHER_MIN_FLOATS) step.gatherRows(split.x, d, rows, buf.x);
       else ready = step.gatherRowsAsync(split.x, d, rows, buf.x);
-      for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
+      // Hook labels are read just before the step (labelsFor).
+      if (!hooks.labels) for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
+      for (const [name, out] of buf.rowFeeds) {
+        const from = hooks.rowFeeds![name];
+        for (let r = 0; r < b; r++) out[r] = from[rows[r]];
+      }
     }
     if (buf.shift) {
       if (hooks.batchShift) hooks.batchShift(rows, buf.shift);
@@ -272,6 +310,12 @@ class BatchFeeder {
       else for (let r = 0; r < b; r++) buf.weights[r] = hooks.weights![rows[r]];
     }
     return { feeds: buf.feeds, ready };
+  }
+
+  /** Copy the current labels of a batch's rows into its feeds (filled by `fill`). */
+  labelsFor(rows: Int32Array, labels: Int32Array, feeds: Record<string, ort.Tensor>): void {
+    const y = feeds.y.data as Int32Array;
+    for (let r = 0; r < rows.length; r++) y[r] = labels[rows[r]];
   }
 
   /** The groups of a batch's rows, as a tensor reused per batch size. */
@@ -293,18 +337,20 @@ class BatchFeeder {
     const key = `${b}/${slot}`;
     let buf = this.cache.get(key);
     if (!buf) {
+      // A baked full batch feeds nothing per row but hook labels, which change.
+      const feedLabels = !this.baked || !!this.hooks.labels;
       const x = new Float32Array(this.baked ? 0 : b * this.d);
-      const y = new Int32Array(this.baked ? 0 : b);
+      const y = new Int32Array(feedLabels ? b : 0);
       const feeds: Record<string, ort.Tensor> = {};
-      if (!this.baked) {
-        feeds.x = tensor('float32', x, [b, this.d]);
-        feeds.y = tensor('int32', y, [b]);
-      }
+      if (!this.baked) feeds.x = tensor('float32', x, [b, this.d]);
+      if (feedLabels) feeds.y = tensor('int32', y, [b]);
+      const rowFeeds: [string, Float32Array][] = this.baked ? [] : Object.keys(this.hooks.rowFeeds ?? {}).map((name) => [name, new Float32Array(b)]);
+      for (const [name, data] of rowFeeds) feeds[name] = tensor('float32', data, [b]);
       const shift = this.hooks.shift || this.hooks.batchShift ? new Float32Array(b * this.k) : undefined;
       if (shift) feeds.shift = tensor('float32', shift, [b, this.k]);
       const weights = this.useWeights ? new Float32Array(b) : undefined;
       if (weights) feeds.weights = tensor('float32', weights, [b]);
-      buf = { feeds, x, y, shift, weights };
+      buf = { feeds, x, y, shift, weights, rowFeeds };
       this.cache.set(key, buf);
     }
     return buf;

@@ -1,13 +1,13 @@
-// The datasets of a sweep: built-in names or data files, described by a small JSON-able spec. Each
-// is loaded once (loader.ts) into SharedArrayBuffers (shareDataset) that every worker reads.
+// Resolving --data for `mat train` and `mat sweep`: built-in names or data files, described by a
+// small JSON-able spec. A sweep loads each once (sweep/loader.ts) into SharedArrayBuffers
+// (shareDataset) that every worker reads.
 import fs from 'node:fs';
 import path from 'node:path';
 import { builtinDatasets, loadBuiltin } from '../data/builtin.js';
 import type { Dataset, Split } from '../data/dataset.js';
 import { loadDatasetFile } from '../data/files/load.js';
-import { linearHeadPreset, presetFor, type Preset } from '../train/presets.js';
-import { SweepUsageError } from './errors.js';
-import type { ModelFamily } from './hparams.js';
+import { SweepUsageError } from '../sweep/errors.js';
+import { BUILTIN_EXPERIMENTS, linearHeadPreset, presetFor, type ModelFamily, type Preset } from './presets.js';
 
 export type DatasetSpec =
   | { kind: 'builtin'; key: string; name: string }
@@ -60,7 +60,7 @@ export function presetForSpec(spec: DatasetSpec, ds: Dataset): Preset {
 }
 
 export function familyOf(spec: DatasetSpec): ModelFamily {
-  return spec.kind === 'builtin' && spec.name === 'cmnist' ? 'mlp' : 'linear';
+  return spec.kind === 'builtin' ? BUILTIN_EXPERIMENTS[spec.name].family : 'linear';
 }
 
 /** A copy of `arr` in a SharedArrayBuffer (structured clone hands it to workers without copying). */
@@ -89,3 +89,28 @@ export function shareDataset(ds: Dataset): Dataset {
   };
   return { ...ds, train: share(ds.train), val: share(ds.val), test: share(ds.test) };
 }
+
+export interface DataFlags {
+  data: string;
+  noise?: number;
+  seed: number;
+  label?: string;
+  attr?: string;
+  split?: string;
+}
+
+/** `mat train`'s --data: one built-in name (with its options) or one data file. */
+export async function resolveDataset(flags: DataFlags): Promise<Dataset> {
+  if (Object.prototype.hasOwnProperty.call(builtinDatasets, flags.data)) {
+    const options: Record<string, number> = { seed: flags.seed };
+    if (flags.noise !== undefined) options.noise = flags.noise;
+    return loadBuiltin(flags.data, options);
+  }
+  if (flags.noise !== undefined) throw new UsageError('--noise applies to the built-in fig1 data only');
+  const specs = parseDataArg(flags.data, flags);
+  if (specs.length !== 1) throw new UsageError('mat train takes one dataset');
+  return loadSpec(specs[0]);
+}
+
+/** An error in what the user asked for: the CLI prints it and exits with code 2. */
+export class UsageError extends Error {}

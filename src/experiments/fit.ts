@@ -1,0 +1,172 @@
+// The library's one-call entry point, in the style of scikit-learn's fit/predict: a dataset (or
+// plain arrays) and named options in, a fitted classifier out. Input is validated here, once.
+import { writeFile } from 'node:fs/promises';
+import { getAlgorithm, type HParamValue } from '../algorithms/registry.js';
+import { toDataset, type DatasetArrays } from '../data/arrays.js';
+import { groupsOf, numGroups, type Dataset, type SplitName } from '../data/dataset.js';
+import { resolveExecution, type ExecutionOptions } from '../engine/index.js';
+import { evaluateLogits, predictionsFromLogits, type Evaluation } from '../eval/metrics.js';
+import { getHeldOutSource } from '../heldout/registry.js';
+import type { HeldOutResult } from '../heldout/types.js';
+import type { Model } from '../nn/models.js';
+import type { OptimizerConfig } from '../nn/optimizers.js';
+import type { CompiledClassifier } from '../nn/classifier.js';
+import type { CurvePoint } from '../train/loop.js';
+import { InputError } from '../util/errors.js';
+import { heldOutFor, runMethod } from './method.js';
+import { presetFor } from './presets.js';
+
+export interface FitOptions {
+  /** A method of the registry (erm, mat, groupdro, xrm+groupdro, rwg, subg, jtt, la). Default 'mat'. */
+  method?: string;
+  /** The method's hyperparameters by name (e.g. { tau: 0.1 }); the rest take their defaults. */
+  hparams?: Record<string, HParamValue>;
+  /**
+   * Where held-out predictions come from, for methods that use them: a source name ('xrm', the
+   * default, or 'kfold'), a source with its settings ({ source: 'kfold', folds: 5 }), or
+   * predictions computed before (a HeldOutResult, e.g. shared between methods).
+   */
+  heldOut?: string | { source: string; [setting: string]: number | string } | HeldOutResult;
+  seed?: number;
+  /** Training settings over the dataset's preset (built-in data) or the linear-head defaults. */
+  steps?: number;
+  lr?: number;
+  batchSize?: number | 'full';
+  optimizer?: OptimizerConfig;
+  model?: Model;
+  /** Evaluate on val and test every this many steps (the curve); 0: only at the end. */
+  evalEvery?: number;
+  execution?: ExecutionOptions;
+  /** Progress: `step` of `total` in `phase` (the held-out source's name, then the method's). */
+  onProgress?(step: number, total: number, phase: string): void;
+}
+
+/** What the held-out predictions a method trained on look like, to judge whether to trust them. */
+export interface HeldOutSummary {
+  source: string;
+  /** Accuracy of the held-out predictions on the training labels. */
+  accuracy: number;
+  /** Fraction of training labels XRM flipped (0 for K-fold). */
+  flipRate: number;
+  /** True when some class got a single inferred group: the source found no minority. */
+  degenerate: boolean;
+  result: HeldOutResult;
+}
+
+export class FittedClassifier {
+  private disposed = false;
+
+  constructor(
+    /** The dataset it was fitted on. */
+    readonly dataset: Dataset,
+    readonly method: string,
+    readonly hparams: Readonly<Record<string, HParamValue>>,
+    /** Evaluations on val and test along training. */
+    readonly curve: readonly CurvePoint[],
+    /** The held-out predictions the method used, when it used any. */
+    readonly heldOut: HeldOutSummary | undefined,
+    private readonly compiled: CompiledClassifier,
+  ) {}
+
+  /** Class probabilities (softmax of the logits), n × K row-major. */
+  async predictProba(x: Float32Array | ArrayLike<ArrayLike<number>>): Promise<Float32Array> {
+    const { flat, n } = this.rows(x);
+    const logits = await this.predictor().run(flat, n);
+    const k = this.dataset.numClasses;
+    for (let r = 0; r < n; r++) {
+      let m = -Infinity;
+      for (let c = 0; c < k; c++) m = Math.max(m, logits[r * k + c]);
+      let z = 0;
+      for (let c = 0; c < k; c++) z += (logits[r * k + c] = Math.exp(logits[r * k + c] - m));
+      for (let c = 0; c < k; c++) logits[r * k + c] /= z;
+    }
+    return logits;
+  }
+
+  /** The most probable class of each row. */
+  async predict(x: Float32Array | ArrayLike<ArrayLike<number>>): Promise<Int32Array> {
+    const { flat, n } = this.rows(x);
+    return predictionsFromLogits(await this.predictor().run(flat, n), n, this.dataset.numClasses);
+  }
+
+  /** Accuracy overall, per group and worst-group, on a split of the dataset (default test). */
+  async evaluate(split: SplitName = 'test'): Promise<Evaluation> {
+    const ds = this.dataset;
+    const s = ds[split];
+    if (!s) throw new InputError(`evaluate: no split "${split}"; expected train, val or test`);
+    const logits = await this.predictor().run(s.x, s.y.length);
+    return evaluateLogits(logits, s.y, groupsOf(s, ds.numAttributes), numGroups(ds), ds.numClasses);
+  }
+
+  /** A standalone ONNX model (input "x" [n, d], output "logits" [n, K]) with the final parameters. */
+  exportBytes(): Uint8Array {
+    return this.predictor().exportBytes();
+  }
+
+  async exportOnnx(path: string): Promise<void> {
+    await writeFile(path, this.exportBytes());
+  }
+
+  /** Free the ONNX Runtime sessions. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.compiled.dispose();
+  }
+
+  private predictor() {
+    if (this.disposed) throw new Error('this classifier has been disposed');
+    return this.compiled.predictor;
+  }
+
+  private rows(x: Float32Array | ArrayLike<ArrayLike<number>>): { flat: Float32Array; n: number } {
+    const d = this.dataset.dim;
+    if (x instanceof Float32Array) {
+      if (x.length % d !== 0) throw new InputError(`x has ${x.length} values, not a whole number of rows of ${d} features`);
+      return { flat: x, n: x.length / d };
+    }
+    const flat = new Float32Array(x.length * d);
+    for (let r = 0; r < x.length; r++) {
+      if (x[r]?.length !== d) throw new InputError(`x[${r}]: expected ${d} features, got ${x[r]?.length ?? 'none'}`);
+      for (let j = 0; j < d; j++) flat[r * d + j] = x[r][j];
+    }
+    return { flat, n: x.length };
+  }
+}
+
+/** Train `options.method` (default MAT) on the dataset; the held-out stage runs first when the method needs it. */
+export async function fit(data: Dataset | DatasetArrays, options: FitOptions = {}): Promise<FittedClassifier> {
+  const ds = toDataset(data);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new InputError(`seed must be an integer, got ${seed}`);
+  const algorithm = getAlgorithm(options.method ?? 'mat');
+  const execution = resolveExecution(options.execution);
+  const preset = presetFor(ds);
+  const overrides = { steps: options.steps, lr: options.lr, batchSize: options.batchSize, optimizer: options.optimizer, model: options.model, evalEvery: options.evalEvery };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    (preset.train as unknown as Record<string, unknown>)[key] = value;
+    if (key !== 'evalEvery') (preset.xrm as unknown as Record<string, unknown>)[key] = value;
+  }
+  const common = { hparams: options.hparams, execution, onStep: options.onProgress };
+  let heldOut: HeldOutResult | undefined;
+  if (algorithm.needsHeldOut) {
+    const given = options.heldOut;
+    if (given && typeof given === 'object' && 'heldOutLogits' in given) heldOut = given as HeldOutResult;
+    else {
+      const { source, ...settings } = typeof given === 'object' ? (given as { source: string }) : { source: given ?? 'xrm' };
+      getHeldOutSource(source);
+      heldOut = await heldOutFor(ds, { ...preset, xrm: { ...preset.xrm, ...settings } }, seed, { ...common, heldOutSource: source });
+    }
+  }
+  const run = await runMethod(ds, preset, algorithm.name, seed, { ...common, heldOut });
+  return new FittedClassifier(ds, run.algorithm, run.hparams, run.curve, heldOut && summarize(heldOut, ds), run.result.classifier);
+}
+
+function summarize(heldOut: HeldOutResult, ds: Dataset): HeldOutSummary {
+  const y = ds.train.y;
+  const pred = predictionsFromLogits(heldOut.heldOutLogits, y.length, ds.numClasses);
+  let right = 0;
+  for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) right++;
+  return { source: heldOut.source, accuracy: right / y.length, flipRate: heldOut.flipRate, degenerate: heldOut.degenerate, result: heldOut };
+}
