@@ -29,3 +29,4 @@ export { runMethod } from './train/experiment.js';
 
 export * from './eval/index.js';
 export { Rng } from './util/random.js';
+export { InputError, isUserError } from './util/errors.js';

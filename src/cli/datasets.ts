@@ -2,6 +2,7 @@
 import { loadBuiltin, builtinDatasets } from '../data/builtin.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadSpec, parseDataArg } from '../sweep/datasets.js';
+import { InputError } from '../util/errors.js';
 
 export interface DataFlags {
   data: string;
@@ -18,11 +19,8 @@ export async function resolveDataset(flags: DataFlags): Promise<Dataset> {
     if (flags.noise !== undefined) options.noise = flags.noise;
     return loadBuiltin(flags.data, options);
   }
-  if (flags.noise !== undefined) throw new UsageError('--noise applies to the built-in fig1 data only');
+  if (flags.noise !== undefined) throw new InputError('--noise applies to the built-in fig1 data only');
   const specs = parseDataArg(flags.data, flags);
-  if (specs.length !== 1) throw new UsageError('mat train takes one dataset');
+  if (specs.length !== 1) throw new InputError('mat train takes one dataset');
   return loadSpec(specs[0]);
 }
-
-/** An error in what the user asked for: the CLI prints it and exits with code 2. */
-export class UsageError extends Error {}

@@ -1,7 +1,7 @@
 // The `mat` command line.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ALGORITHMS, type HParamValue } from '../algorithms/registry.js';
-import { UsageError } from './datasets.js';
+import { isUserError } from '../util/errors.js';
 import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
 import { sweepCommand } from './sweep.js';
@@ -115,9 +115,10 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
+    // Bad input (an InputError) exits 2, any other failure 1.
     const e = err as Error;
-    process.stderr.write(`mat: ${e.message}\n`);
+    process.stderr.write(`mat: ${e?.message ?? String(err)}\n`);
     if (process.env.MAT_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = err instanceof UsageError || ['DataError', 'SweepUsageError', 'InputError'].includes(e.name) ? 2 : 1;
+    process.exitCode = isUserError(err) ? 2 : 1;
   }
 }
