@@ -46,6 +46,7 @@ const program = new Command();
 program
   .name('mat')
   .description('Memorization-Aware Training and the subpopulation-shift toolkit around it')
+  .option('--debug', 'print the stack trace of an error')
   .showHelpAfterError()
   .exitOverride();
 
@@ -118,7 +119,7 @@ export async function main(argv: string[]): Promise<void> {
     // Bad input (an InputError) exits 2, any other failure 1.
     const e = err as Error;
     process.stderr.write(`mat: ${e?.message ?? String(err)}\n`);
-    if (process.env.MAT_DEBUG) process.stderr.write(`${e.stack}\n`);
+    if (program.opts().debug && e?.stack) process.stderr.write(`${e.stack}\n`);
     process.exitCode = isUserError(err) ? 2 : 1;
   }
 }
