@@ -34,3 +34,4 @@ export { runMethod, heldOutFor } from './experiments/method.js';
 
 export * from './eval/index.js';
 export { Rng } from './util/random.js';
+export { InputError, isUserError } from './util/errors.js';

@@ -66,3 +66,15 @@ for (const [what, args, message] of [
     assert.match(r.stderr, message);
   });
 }
+
+test('mat --debug prints the stack trace of an error, before or after the command; without it only the message', () => {
+  const plain = mat('train', '--data', 'nope', '--quiet');
+  assert.equal(plain.status, 2, plain.stderr);
+  assert.equal(plain.stderr.trim().split('\n').length, 1, plain.stderr);
+  for (const args of [['--debug', 'train', '--data', 'nope'], ['train', '--data', 'nope', '--debug']]) {
+    const r = mat(...args, '--quiet');
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^mat: --data "nope": no such file/);
+    assert.match(r.stderr, /InputError: --data "nope"[^\n]*\n\s+at /);
+  }
+});

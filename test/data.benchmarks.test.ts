@@ -10,7 +10,7 @@ import { Graph } from '../src/engine/graph.js';
 import { emitOnnx } from '../src/engine/onnx.js';
 import { groupsOf, type Dataset } from '../src/data/dataset.js';
 import { writeNpy } from '../src/data/files/npy.js';
-import { DataError } from '../src/data/files/errors.js';
+import { InputError } from '../src/util/errors.js';
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -30,9 +30,9 @@ function write(file: string, text: string | Uint8Array): string {
   return file;
 }
 
-function isDataError(...patterns: RegExp[]) {
+function isInputError(...patterns: RegExp[]) {
   return (e: unknown) => {
-    assert.ok(e instanceof DataError, `expected a DataError, got ${String(e)}`);
+    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
     for (const p of patterns) assert.match((e as Error).message, p);
     return true;
   };
@@ -191,14 +191,14 @@ test('Waterbirds errors: misaligned embeddings, missing image, bad metadata valu
   if (!fs.existsSync(root)) await waterbirdsFixture();
   await assert.rejects(
     loadWaterbirds({ root, embeddings: embeddingsFile('wb-short.npy', 6, 5) }),
-    isDataError(/wb-short\.npy/, /6 rows/, /metadata\.csv has 7 rows/, /one embedding per metadata row/),
+    isInputError(/wb-short\.npy/, /6 rows/, /metadata\.csv has 7 rows/, /one embedding per metadata row/),
   );
-  await assert.rejects(loadWaterbirds({ root }), isDataError(/no features/));
+  await assert.rejects(loadWaterbirds({ root }), isInputError(/no features/));
   await assert.rejects(
     loadWaterbirds({ root, embeddings: embeddingsFile('wb-ok.npy', 7, 2), backbone: { onnx: 'x.onnx' } }),
-    isDataError(/either precomputed embeddings or an ONNX backbone/),
+    isInputError(/either precomputed embeddings or an ONNX backbone/),
   );
-  await assert.rejects(loadWaterbirds({ root: at('nowhere'), embeddings: 'e.npy' }), isDataError(/nowhere.*metadata\.csv: CSV file not found/));
+  await assert.rejects(loadWaterbirds({ root: at('nowhere'), embeddings: 'e.npy' }), isInputError(/nowhere.*metadata\.csv: CSV file not found/));
 
   const broken = at('wb-broken');
   fs.cpSync(root, broken, { recursive: true });
@@ -206,19 +206,19 @@ test('Waterbirds errors: misaligned embeddings, missing image, bad metadata valu
   write(path.join(broken, 'metadata.csv'), meta.replace('4,010.Red_winged_Blackbird/b2.png,0,1,1', '4,010.Red_winged_Blackbird/b2.png,0,1,2'));
   await assert.rejects(
     loadWaterbirds({ root: broken, embeddings: embeddingsFile('wb-b.npy', 7, 2) }),
-    isDataError(/wb-broken.*metadata\.csv/, /column "place", row 4: expected one of 0, 1, got "2"/),
+    isInputError(/wb-broken.*metadata\.csv/, /column "place", row 4: expected one of 0, 1, got "2"/),
   );
   fs.rmSync(path.join(broken, '010.Red_winged_Blackbird/b2.png'));
   write(path.join(broken, 'metadata.csv'), meta);
   await assert.rejects(
     loadWaterbirds({ root: broken, backbone: { onnx: imageBackbone(), threads: 1 } }),
-    isDataError(/b2\.png: image not found/),
+    isInputError(/b2\.png: image not found/),
   );
   // A split with no examples.
   write(path.join(broken, 'metadata.csv'), meta.replace(/,0,2,0,\//g, ',0,1,0,/').replace(/,1,2,0,\//g, ',1,1,0,/'));
   await assert.rejects(
     loadWaterbirds({ root: broken, embeddings: embeddingsFile('wb-c.npy', 7, 2) }),
-    isDataError(/split "test" has no examples/, /train 3, val 4, test 0/),
+    isInputError(/split "test" has no examples/, /train 3, val 4, test 0/),
   );
 });
 
@@ -269,11 +269,11 @@ test('CelebA: list_attr_celeba.txt + list_eval_partition.txt, Blond_Hair × Male
 
   await assert.rejects(
     loadCelebA({ root, embeddings: embeddingsFile('celeba-long.npy', 9, 3) }),
-    isDataError(/celeba-long\.npy: the embeddings have 9 rows but .*list_attr_celeba\.txt has 8 rows/),
+    isInputError(/celeba-long\.npy: the embeddings have 9 rows but .*list_attr_celeba\.txt has 8 rows/),
   );
   await assert.rejects(
     loadCelebA({ root, label: 'Eyeglasses', embeddings: embeddingsFile('celeba3.npy', 8, 3) }),
-    isDataError(/list_attr_celeba\.txt: attribute "Eyeglasses" not found/, /Blond_Hair, Male/),
+    isInputError(/list_attr_celeba\.txt: attribute "Eyeglasses" not found/, /Blond_Hair, Male/),
   );
   // The Kaggle CSV variant of the same files.
   const kaggle = at('celeba-kaggle');
@@ -296,7 +296,7 @@ test('CelebA: list_attr_celeba.txt + list_eval_partition.txt, Blond_Hair × Male
   write(path.join(broken, 'list_eval_partition.txt'), fs.readFileSync(path.join(root, 'list_eval_partition.txt'), 'utf8').replace('000006.jpg 1\n', ''));
   await assert.rejects(
     loadCelebA({ root: broken, embeddings: embeddingsFile('celeba4.npy', 8, 3) }),
-    isDataError(/list_eval_partition\.txt: no split for "000006\.jpg" \(row 6 of/),
+    isInputError(/list_eval_partition\.txt: no split for "000006\.jpg" \(row 6 of/),
   );
 });
 
@@ -332,7 +332,7 @@ test('MultiNLI: metadata_random.csv, 3 classes × negation, embeddings and a tex
   assert.deepEqual(Array.from(groupsOf(ds.test, 2)), [4, 1]);
   await assert.rejects(
     loadMultiNLI({ root, backbone: { onnx: textBackbone(), tokenizer: tokenizerJson() } }),
-    isDataError(/metadata_random\.csv: column "sentence1" not found/, /precomputed embeddings/),
+    isInputError(/metadata_random\.csv: column "sentence1" not found/, /precomputed embeddings/),
   );
 
   const withText = multinliFixture(true);
@@ -351,18 +351,18 @@ test('MultiNLI: metadata_random.csv, 3 classes × negation, embeddings and a tex
 
   await assert.rejects(
     loadMultiNLI({ root: withText, backbone: { onnx: textBackbone(), tokenizer: at('models', 'missing.json') } }),
-    isDataError(/missing\.json: tokenizer\.json not found/),
+    isInputError(/missing\.json: tokenizer\.json not found/),
   );
   await assert.rejects(
     loadMultiNLI({ root: withText, backbone: { onnx: at('models', 'missing.onnx'), tokenizer: tokenizerJson() } }),
-    isDataError(/missing\.onnx: ONNX backbone not found/),
+    isInputError(/missing\.onnx: ONNX backbone not found/),
   );
 
   const bad = at('multinli-bad');
   write(path.join(bad, 'metadata_random.csv'), fs.readFileSync(path.join(root, 'metadata_random.csv'), 'utf8').replace('\n3,0,0,1', '\n3,5,0,1'));
   await assert.rejects(
     loadMultiNLI({ root: bad, embeddings: embeddingsFile('mnli2.npy', 7, 4) }),
-    isDataError(/column "gold_label", row 4: expected one of 0, 1, 2, contradiction, entailment, neutral, got "5"/),
+    isInputError(/column "gold_label", row 4: expected one of 0, 1, 2, contradiction, entailment, neutral, got "5"/),
   );
 });
 
@@ -416,18 +416,18 @@ test('CivilComments: toxicity ≥ 0.5, first identity present (or none), 18 grou
 
   await assert.rejects(
     loadCivilComments({ root, embeddings: embeddingsFile('civil-bad.npy', 7, 2) }),
-    isDataError(/civil-bad\.npy: the embeddings have 7 rows but .*all_data_with_identities\.csv has 8 rows/),
+    isInputError(/civil-bad\.npy: the embeddings have 7 rows but .*all_data_with_identities\.csv has 8 rows/),
   );
   const bad = at('civil-bad');
   const text = fs.readFileSync(path.join(root, 'all_data_with_identities.csv'), 'utf8');
   write(path.join(bad, 'all_data_with_identities.csv'), text.replace(',val,', ',extra,'));
   await assert.rejects(
     loadCivilComments({ root: bad, embeddings: embeddingsFile('civil3.npy', 8, 2) }),
-    isDataError(/column "split", row 5: expected train \/ val/, /got "extra"/),
+    isInputError(/column "split", row 5: expected train \/ val/, /got "extra"/),
   );
   write(path.join(bad, 'all_data_with_identities.csv'), text.replace(/,muslim,/, ',islam,'));
   await assert.rejects(
     loadCivilComments({ root: bad, embeddings: embeddingsFile('civil4.npy', 8, 2) }),
-    isDataError(/all_data_with_identities\.csv: column "muslim" not found/),
+    isInputError(/all_data_with_identities\.csv: column "muslim" not found/),
   );
 });

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { encodeNpy, encodeNpz, parseNpy, readNpy, readNpz, writeNpy, writeNpz } from '../src/data/files/npy.js';
 import { readTable } from '../src/data/files/table.js';
-import { DataError, loadDatasetFile } from '../src/data/files/load.js';
+import { loadDatasetFile } from '../src/data/files/load.js';
+import { InputError } from '../src/util/errors.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mat-files-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -30,10 +31,10 @@ function makeNpy(descr: string, shape: number[], payload: Uint8Array, opts: { ve
 }
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** assert.rejects / throws with a DataError whose message matches every pattern. */
-function isDataError(...patterns: RegExp[]) {
+/** assert.rejects / throws with an InputError whose message matches every pattern. */
+function isInputError(...patterns: RegExp[]) {
   return (e: unknown) => {
-    assert.ok(e instanceof DataError, `expected a DataError, got ${String(e)}`);
+    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
     for (const p of patterns) assert.match((e as Error).message, p);
     return true;
   };
@@ -129,20 +130,20 @@ test('readNpy of a large float32 array views the file buffer (one copy of the da
 test('NPY errors: Fortran order, unsupported dtype, truncated data and not-NPY name the file', () => {
   const p = file('fortran.npy');
   fs.writeFileSync(p, makeNpy('<f4', [2, 3], new Uint8Array(24), { fortran: true }));
-  assert.throws(() => readNpy(p), isDataError(/fortran\.npy/, /Fortran-ordered/, /ascontiguousarray/));
+  assert.throws(() => readNpy(p), isInputError(/fortran\.npy/, /Fortran-ordered/, /ascontiguousarray/));
   const c = file('complex.npy');
   fs.writeFileSync(c, makeNpy('<c8', [2], new Uint8Array(16)));
-  assert.throws(() => readNpy(c), isDataError(/complex\.npy/, /unsupported dtype '<c8'/, /<f4/));
+  assert.throws(() => readNpy(c), isInputError(/complex\.npy/, /unsupported dtype '<c8'/, /<f4/));
   const o = file('object.npy');
   fs.writeFileSync(o, makeNpy('|O', [1], new Uint8Array(8)));
-  assert.throws(() => readNpy(o), isDataError(/object\.npy/, /pickled Python objects/));
+  assert.throws(() => readNpy(o), isInputError(/object\.npy/, /pickled Python objects/));
   const t = file('trunc.npy');
   fs.writeFileSync(t, makeNpy('<f4', [10], new Uint8Array(12)));
-  assert.throws(() => readNpy(t), isDataError(/trunc\.npy/, /truncated/, /40 bytes/, /holds 12/));
+  assert.throws(() => readNpy(t), isInputError(/trunc\.npy/, /truncated/, /40 bytes/, /holds 12/));
   const z = file('notnpy.npy');
   fs.writeFileSync(z, 'hello world');
-  assert.throws(() => readNpy(z), isDataError(/notnpy\.npy/, /magic/));
-  assert.throws(() => readNpy(file('absent.npy')), isDataError(/absent\.npy/, /cannot open/));
+  assert.throws(() => readNpy(z), isInputError(/notnpy\.npy/, /magic/));
+  assert.throws(() => readNpy(file('absent.npy')), isInputError(/absent\.npy/, /cannot open/));
 });
 
 // ---------- NPZ ----------
@@ -166,7 +167,7 @@ test('NPZ round trip, stored (np.savez) and deflated (np.savez_compressed)', () 
   }
   const bad = file('bad.npz');
   fs.writeFileSync(bad, 'not a zip');
-  assert.throws(() => readNpz(bad), isDataError(/bad\.npz/, /not a readable \.npz/));
+  assert.throws(() => readNpz(bad), isInputError(/bad\.npz/, /not a readable \.npz/));
 });
 
 /** Unicode ('<U') array bytes for strings, as np.array(['train', ...]) saves them. */
@@ -270,7 +271,7 @@ test('Parquet with string labels (written by hyparquet-writer) loads like the CS
   assert.equal(ds.dim, 2);
   assert.deepEqual([ds.train.y.length, ds.val.y.length, ds.test.y.length], [3, 2, 2]);
   assert.deepEqual(Array.from(ds.val.x), [3.5, 4, 4.5, 5]);
-  await assert.rejects(loadDatasetFile(p, { label: 'species' }), isDataError(/table\.parquet/, /column "species" not found/, /animal/));
+  await assert.rejects(loadDatasetFile(p, { label: 'species' }), isInputError(/table\.parquet/, /column "species" not found/, /animal/));
 });
 
 // ---------- errors ----------
@@ -282,61 +283,61 @@ function csvFile(name: string, text: string): string {
 }
 
 test('errors: missing file, unknown extension, missing column', async () => {
-  await assert.rejects(loadDatasetFile(file('nope.csv'), { label: 'y' }), isDataError(/nope\.csv: file not found/));
+  await assert.rejects(loadDatasetFile(file('nope.csv'), { label: 'y' }), isInputError(/nope\.csv: file not found/));
   const txt = csvFile('data.xyz', 'a');
-  await assert.rejects(loadDatasetFile(txt, { label: 'y' }), isDataError(/data\.xyz/, /unknown data file type/));
+  await assert.rejects(loadDatasetFile(txt, { label: 'y' }), isInputError(/data\.xyz/, /unknown data file type/));
   const p = csvFile('t1.csv', CSV);
-  await assert.rejects(loadDatasetFile(p, { label: 'species' }), isDataError(/t1\.csv/, /column "species" not found/, /f1, f2, animal/));
-  await assert.rejects(loadDatasetFile(p, { label: 'animal', features: ['f1', 'f9'] }), isDataError(/column "f9" not found/));
-  await assert.rejects(loadDatasetFile(p, { label: 'animal', split: 'fold' }), isDataError(/column "fold" not found/));
+  await assert.rejects(loadDatasetFile(p, { label: 'species' }), isInputError(/t1\.csv/, /column "species" not found/, /f1, f2, animal/));
+  await assert.rejects(loadDatasetFile(p, { label: 'animal', features: ['f1', 'f9'] }), isInputError(/column "f9" not found/));
+  await assert.rejects(loadDatasetFile(p, { label: 'animal', split: 'fold' }), isInputError(/column "fold" not found/));
 });
 
 test('errors: non-numeric feature and NaN feature name the column and row', async () => {
   const bad = csvFile('t2.csv', CSV.replace('r2,2.5,3', 'r2,2.5,abc'));
   await assert.rejects(
     loadDatasetFile(bad, { label: 'animal' }),
-    isDataError(/t2\.csv/, /feature column "f2", row 3/, /expected a number, got "abc"/),
+    isInputError(/t2\.csv/, /feature column "f2", row 3/, /expected a number, got "abc"/),
   );
   const nan = csvFile('t3.csv', CSV.replace('r4,4.5', 'r4,NaN'));
-  await assert.rejects(loadDatasetFile(nan, { label: 'animal' }), isDataError(/t3\.csv/, /feature column "f1", row 5/, /NaN/, /finite/));
+  await assert.rejects(loadDatasetFile(nan, { label: 'animal' }), isInputError(/t3\.csv/, /feature column "f1", row 5/, /NaN/, /finite/));
   const empty = csvFile('t3b.csv', CSV.replace('r5,5.5', 'r5,'));
-  await assert.rejects(loadDatasetFile(empty, { label: 'animal' }), isDataError(/feature column "f1", row 6: expected a number, got an empty cell/));
+  await assert.rejects(loadDatasetFile(empty, { label: 'animal' }), isInputError(/feature column "f1", row 6: expected a number, got an empty cell/));
   const p = file('nan.npz');
   writeNpz(p, { x: { data: Float32Array.from([1, 2, 3, NaN]), shape: [2, 2] }, y: Int32Array.from([0, 1]), split: Int32Array.from([0, 1]) });
-  await assert.rejects(loadDatasetFile(p, { label: 'y' }), isDataError(/nan\.npz/, /array "x", row 2, column 1: NaN/));
+  await assert.rejects(loadDatasetFile(p, { label: 'y' }), isInputError(/nan\.npz/, /array "x", row 2, column 1: NaN/));
 });
 
 test('errors: a split with no examples, an unknown split value', async () => {
   const noVal = csvFile('t4.csv', CSV.replace(/,val$/m, ',train').replace(',validation', ',train'));
   await assert.rejects(
     loadDatasetFile(noVal, { label: 'animal' }),
-    isDataError(/t4\.csv/, /split "val" has no examples/, /train 5, val 0, test 2/),
+    isInputError(/t4\.csv/, /split "val" has no examples/, /train 5, val 0, test 2/),
   );
   const badSplit = csvFile('t5.csv', CSV.replace(',test', ',holdout'));
-  await assert.rejects(loadDatasetFile(badSplit, { label: 'animal' }), isDataError(/t5\.csv/, /split column "split", row 6/, /"holdout"/, /train/));
+  await assert.rejects(loadDatasetFile(badSplit, { label: 'animal' }), isInputError(/t5\.csv/, /split column "split", row 6/, /"holdout"/, /train/));
 });
 
 test('errors: an attribute with one value, a label with a single class', async () => {
   const p = csvFile('t6.csv', CSV.replace(/,(land|water),/g, ',sea,'));
-  await assert.rejects(loadDatasetFile(p, { label: 'animal', attr: 'place' }), isDataError(/t6\.csv/, /attribute column "place" has only one value \("sea"\)/));
+  await assert.rejects(loadDatasetFile(p, { label: 'animal', attr: 'place' }), isInputError(/t6\.csv/, /attribute column "place" has only one value \("sea"\)/));
   const q = csvFile('t7.csv', CSV.replace(/,(dog|cat),/g, ',dog,'));
-  await assert.rejects(loadDatasetFile(q, { label: 'animal' }), isDataError(/t7\.csv/, /label column "animal" has a single class \("dog"\)/, /at least 2/));
+  await assert.rejects(loadDatasetFile(q, { label: 'animal' }), isInputError(/t7\.csv/, /label column "animal" has a single class \("dog"\)/, /at least 2/));
   const r = file('oneclass.npz');
   writeNpz(r, { x: { data: new Float32Array(6), shape: [3, 2] }, y: Int32Array.from([1, 1, 1]), split: Int32Array.from([0, 1, 2]) });
-  await assert.rejects(loadDatasetFile(r, { label: 'y' }), isDataError(/oneclass\.npz/, /array "y" has a single class \("1"\)/));
+  await assert.rejects(loadDatasetFile(r, { label: 'y' }), isInputError(/oneclass\.npz/, /array "y" has a single class \("1"\)/));
 });
 
 test('errors: mismatched array lengths, missing arrays, ragged CSV rows', async () => {
   const p = file('mismatch.npz');
   writeNpz(p, { x: { data: new Float32Array(8), shape: [4, 2] }, y: Int32Array.from([0, 1, 0]), split: Int32Array.from([0, 1, 2, 0]) });
-  await assert.rejects(loadDatasetFile(p, { label: 'y' }), isDataError(/mismatch\.npz/, /array "y" has 3 values but "x" has 4 rows/));
+  await assert.rejects(loadDatasetFile(p, { label: 'y' }), isInputError(/mismatch\.npz/, /array "y" has 3 values but "x" has 4 rows/));
   const q = file('nosplit.npz');
   writeNpz(q, { x: { data: new Float32Array(4), shape: [2, 2] }, y: Int32Array.from([0, 1]) });
-  await assert.rejects(loadDatasetFile(q, { label: 'y' }), isDataError(/nosplit\.npz/, /no split array/, /arrays: x, y/));
+  await assert.rejects(loadDatasetFile(q, { label: 'y' }), isInputError(/nosplit\.npz/, /no split array/, /arrays: x, y/));
   const r = file('nolabel.npz');
   writeNpz(r, { x: { data: new Float32Array(4), shape: [2, 2] }, split: Int32Array.from([0, 1]) });
-  await assert.rejects(loadDatasetFile(r, { label: 'target' }), isDataError(/nolabel\.npz/, /no label array \(looked for target \/ y/));
+  await assert.rejects(loadDatasetFile(r, { label: 'target' }), isInputError(/nolabel\.npz/, /no label array \(looked for target \/ y/));
   const s = file('ragged.csv');
   fs.writeFileSync(s, 'a,b,split\n1,2,train\n3,4\n');
-  await assert.rejects(loadDatasetFile(s, { label: 'a' }), isDataError(/ragged\.csv/, /line 3: expected 3 fields/, /found 2/));
+  await assert.rejects(loadDatasetFile(s, { label: 'a' }), isInputError(/ragged\.csv/, /line 3: expected 3 fields/, /found 2/));
 });

@@ -9,7 +9,7 @@ import {
   acquireLock, checkSweepFolder, loadCheckpoint, readHeldOut, removeCheckpoints, saveCheckpoint, writeFileAtomic, writeHeldOut,
   writeSweepConfig, type SweepConfig,
 } from '../src/sweep/store.js';
-import { SweepUsageError } from '../src/sweep/errors.js';
+import { InputError } from '../src/util/errors.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mat-store-'));
 
@@ -53,8 +53,8 @@ test('sweep folders: same configuration accepted, another refused, non-empty for
   assert.equal(checkSweepFolder(root, config), false, 'an empty folder is fine');
   writeSweepConfig(root, config);
   assert.equal(checkSweepFolder(root, { ...config }), true);
-  assert.throws(() => checkSweepFolder(root, { ...config, seeds: 3 }), (e: Error) => e instanceof SweepUsageError && /seeds: 2 \(stored\) vs 3 \(now\)/.test(e.message));
-  assert.throws(() => checkSweepFolder(root, { ...config, steps: 10 }), SweepUsageError);
+  assert.throws(() => checkSweepFolder(root, { ...config, seeds: 3 }), (e: Error) => e instanceof InputError && /seeds: 2 \(stored\) vs 3 \(now\)/.test(e.message));
+  assert.throws(() => checkSweepFolder(root, { ...config, steps: 10 }), InputError);
   const foreign = tmp();
   fs.writeFileSync(path.join(foreign, 'notes.txt'), 'x');
   assert.throws(() => checkSweepFolder(foreign, config), /not empty/);

@@ -1,7 +1,7 @@
 // The `mat` command line.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ALGORITHMS, type HParamValue } from '../algorithms/registry.js';
-import { UsageError } from '../experiments/datasets.js';
+import { isUserError } from '../util/errors.js';
 import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
 import { sweepCommand } from './sweep.js';
@@ -48,6 +48,7 @@ const program = new Command();
 program
   .name('mat')
   .description('Memorization-Aware Training and the subpopulation-shift toolkit around it')
+  .option('--debug', 'print the stack trace of an error')
   .showHelpAfterError()
   .exitOverride()
   // Execution options are settled once, here: the environment, then the command's flags.
@@ -125,9 +126,10 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
+    // Bad input (an InputError) exits 2, any other failure 1.
     const e = err as Error;
-    process.stderr.write(`mat: ${e.message}\n`);
-    if (process.env.MAT_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = err instanceof UsageError || ['DataError', 'SweepUsageError', 'InputError'].includes(e.name) ? 2 : 1;
+    process.stderr.write(`mat: ${e?.message ?? String(err)}\n`);
+    if (program.opts().debug && e?.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = isUserError(err) ? 2 : 1;
   }
 }

@@ -1,7 +1,5 @@
 // `mat sweep`: random search × seeds × algorithms × datasets into a results folder (src/sweep/).
 import { runSweep, type SweepOptions } from '../sweep/runner.js';
-import { SweepUsageError } from '../sweep/errors.js';
-import { UsageError } from '../experiments/datasets.js';
 import { makeProgress } from './progress.js';
 
 /** The command's flags: the runner's options, with the algorithms still a comma-separated list. */
@@ -26,9 +24,6 @@ export async function sweepCommand(flags: SweepFlags): Promise<void> {
       quiet: flags.quiet,
       progress,
     });
-  } catch (err) {
-    if (err instanceof SweepUsageError) throw new UsageError(err.message);
-    throw err;
   } finally {
     progress.stop();
   }

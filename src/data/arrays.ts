@@ -51,11 +51,7 @@ export function toDataset(data: Dataset | DatasetArrays): Dataset {
     val,
     test,
   };
-  try {
-    validateDataset(ds);
-  } catch (error) {
-    throw new InputError((error as Error).message);
-  }
+  validateDataset(ds);
   return ds;
 }
 

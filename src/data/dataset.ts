@@ -1,4 +1,5 @@
 // The Dataset type shared by every stage: features, labels, attribute, three splits.
+import { InputError } from '../util/errors.js';
 
 /** One split: n rows of d float32 features (row-major), labels, optional attribute. */
 export interface Split {
@@ -72,32 +73,32 @@ export function takeRows(split: Split, rows: ArrayLike<number>, dim: number): Sp
  */
 export function validateSplit(name: string, split: Split, dim: number, numClasses: number, numAttributes: number): void {
   const n = split.y.length;
-  if (n === 0) throw new Error(`${name}: split has no examples`);
+  if (n === 0) throw new InputError(`${name}: split has no examples`);
   if (split.x.length !== n * dim) {
-    throw new Error(`${name}.x: expected ${n} rows × ${dim} features = ${n * dim} values, got ${split.x.length}`);
+    throw new InputError(`${name}.x: expected ${n} rows × ${dim} features = ${n * dim} values, got ${split.x.length}`);
   }
   for (let i = 0; i < n; i++) {
     const y = split.y[i];
     if (!(y >= 0 && y < numClasses) || !Number.isInteger(y)) {
-      throw new Error(`${name}.y[${i}] = ${y}: labels must be integers in 0..${numClasses - 1}`);
+      throw new InputError(`${name}.y[${i}] = ${y}: labels must be integers in 0..${numClasses - 1}`);
     }
   }
   if (split.a) {
-    if (split.a.length !== n) throw new Error(`${name}.a: expected ${n} values (one per example), got ${split.a.length}`);
+    if (split.a.length !== n) throw new InputError(`${name}.a: expected ${n} values (one per example), got ${split.a.length}`);
     for (let i = 0; i < n; i++) {
       const a = split.a[i];
       if (!(a >= 0 && a < numAttributes)) {
-        throw new Error(`${name}.a[${i}] = ${a}: attributes must be integers in 0..${numAttributes - 1}`);
+        throw new InputError(`${name}.a[${i}] = ${a}: attributes must be integers in 0..${numAttributes - 1}`);
       }
     }
   }
   if (split.ids && split.ids.length !== n) {
-    throw new Error(`${name}.ids: expected ${n} values, got ${split.ids.length}`);
+    throw new InputError(`${name}.ids: expected ${n} values, got ${split.ids.length}`);
   }
   const j = firstNonFinite(split.x);
   if (j >= 0) {
     const row = Math.floor(j / dim);
-    throw new Error(`${name}.x[${row}][${j % dim}] = ${split.x[j]}: features must be finite numbers`);
+    throw new InputError(`${name}.x[${row}][${j % dim}] = ${split.x[j]}: features must be finite numbers`);
   }
 }
 
@@ -107,12 +108,12 @@ export function validateDataset(ds: Dataset): void {
   const arrays = arraysOf(ds);
   const seen = validated.get(ds);
   if (seen && seen.length === arrays.length && seen.every((a, i) => a === arrays[i])) return;
-  if (!(Number.isInteger(ds.dim) && ds.dim > 0)) throw new Error(`dataset ${ds.name}: dim must be a positive integer, got ${ds.dim}`);
+  if (!(Number.isInteger(ds.dim) && ds.dim > 0)) throw new InputError(`dataset ${ds.name}: dim must be a positive integer, got ${ds.dim}`);
   if (!(Number.isInteger(ds.numClasses) && ds.numClasses >= 2)) {
-    throw new Error(`dataset ${ds.name}: numClasses must be an integer ≥ 2, got ${ds.numClasses}`);
+    throw new InputError(`dataset ${ds.name}: numClasses must be an integer ≥ 2, got ${ds.numClasses}`);
   }
   if (!(Number.isInteger(ds.numAttributes) && ds.numAttributes >= 1)) {
-    throw new Error(`dataset ${ds.name}: numAttributes must be an integer ≥ 1, got ${ds.numAttributes}`);
+    throw new InputError(`dataset ${ds.name}: numAttributes must be an integer ≥ 1, got ${ds.numAttributes}`);
   }
   validateSplit('train', ds.train, ds.dim, ds.numClasses, ds.numAttributes);
   validateSplit('val', ds.val, ds.dim, ds.numClasses, ds.numAttributes);

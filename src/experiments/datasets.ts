@@ -6,8 +6,8 @@ import path from 'node:path';
 import { builtinDatasets, loadBuiltin } from '../data/builtin.js';
 import type { Dataset, Split } from '../data/dataset.js';
 import { loadDatasetFile } from '../data/files/load.js';
-import { SweepUsageError } from '../sweep/errors.js';
 import { BUILTIN_EXPERIMENTS, linearHeadPreset, presetFor, type ModelFamily, type Preset } from './presets.js';
+import { InputError } from '../util/errors.js';
 
 export type DatasetSpec =
   | { kind: 'builtin'; key: string; name: string }
@@ -24,7 +24,7 @@ const TABLE_EXTENSIONS = ['.csv', '.tsv', '.parquet', '.pq'];
 /** `--data a,b`: built-in names or paths (files get --label/--attr/--split). Checked up front. */
 export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[] {
   const items = data.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (items.length === 0) throw new SweepUsageError('--data: give a built-in dataset name or a data file');
+  if (items.length === 0) throw new InputError('--data: give a built-in dataset name or a data file');
   const specs: DatasetSpec[] = [];
   for (const item of items) {
     if (Object.prototype.hasOwnProperty.call(builtinDatasets, item)) {
@@ -33,19 +33,19 @@ export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[]
     }
     const abs = path.resolve(item);
     if (!fs.existsSync(abs)) {
-      throw new SweepUsageError(`--data "${item}": no such file, and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')})`);
+      throw new InputError(`--data "${item}": no such file, and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')})`);
     }
-    if (!fs.statSync(abs).isFile()) throw new SweepUsageError(`--data "${item}": not a file`);
+    if (!fs.statSync(abs).isFile()) throw new InputError(`--data "${item}": not a file`);
     const ext = path.extname(abs).toLowerCase();
     if (TABLE_EXTENSIONS.includes(ext) && !flags.label) {
-      throw new SweepUsageError(`--data "${item}": a table needs --label COLUMN (and usually --attr COLUMN and --split COLUMN)`);
+      throw new InputError(`--data "${item}": a table needs --label COLUMN (and usually --attr COLUMN and --split COLUMN)`);
     }
     const key = path.basename(abs, path.extname(abs)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'data';
     specs.push({ kind: 'file', key, path: abs, label: flags.label, attr: flags.attr, split: flags.split, bytes: fs.statSync(abs).size });
   }
   const keys = specs.map((s) => s.key);
   const dup = keys.find((k, i) => keys.indexOf(k) !== i);
-  if (dup) throw new SweepUsageError(`--data: two datasets would share the name "${dup}"; rename one of the files`);
+  if (dup) throw new InputError(`--data: two datasets would share the name "${dup}"; rename one of the files`);
   return specs;
 }
 
@@ -106,11 +106,9 @@ export async function resolveDataset(flags: DataFlags): Promise<Dataset> {
     if (flags.noise !== undefined) options.noise = flags.noise;
     return loadBuiltin(flags.data, options);
   }
-  if (flags.noise !== undefined) throw new UsageError('--noise applies to the built-in fig1 data only');
+  if (flags.noise !== undefined) throw new InputError('--noise applies to the built-in fig1 data only');
   const specs = parseDataArg(flags.data, flags);
-  if (specs.length !== 1) throw new UsageError('mat train takes one dataset');
+  if (specs.length !== 1) throw new InputError('mat train takes one dataset');
   return loadSpec(specs[0]);
 }
 
-/** An error in what the user asked for: the CLI prints it and exits with code 2. */
-export class UsageError extends Error {}

@@ -3,10 +3,11 @@
 // the idle coordinator would seldom collect it, but a thread's exit frees all of it at once.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadSpec, shareDataset, type DatasetSpec } from '../experiments/datasets.js';
+import { isUserError } from '../util/errors.js';
 
 export type FromLoader =
   | { ok: true; ds: import('../data/dataset.js').Dataset }
-  | { ok: false; name: string; message: string };
+  | { ok: false; usage: boolean; message: string };
 
 const { spec } = workerData as { spec: DatasetSpec };
 let reply: FromLoader;
@@ -15,6 +16,6 @@ try {
   reply = { ok: true, ds: shareDataset(await loadSpec(spec, { shared: true })) };
 } catch (err) {
   const e = err as Error;
-  reply = { ok: false, name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+  reply = { ok: false, usage: isUserError(err), message: e?.message ?? String(err) };
 }
 parentPort!.postMessage(reply);

@@ -12,7 +12,7 @@ import {
   type EvalRecord, type SelectionCriterion, type SeedSummary,
 } from '../eval/selection.js';
 import { csvTable, formatMeanStd, markdownTable, type Cell } from '../report/table.js';
-import { SweepUsageError } from './errors.js';
+import { InputError } from '../util/errors.js';
 import type { HParams } from './hparams.js';
 import { selectXrmRun } from './selection.js';
 import {
@@ -49,10 +49,10 @@ export interface Store {
 
 /** Read every finished run of a sweep folder (runs without done.json are ignored). */
 export function readStore(root: string): Store {
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new SweepUsageError(`${root}: no such folder`);
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new InputError(`${root}: no such folder`);
   const config = fs.existsSync(path.join(root, 'sweep.json')) ? readSweepConfig(root) : undefined;
   const runsDir = path.join(root, 'runs');
-  if (!config && !fs.existsSync(runsDir)) throw new SweepUsageError(`${root}: not a sweep folder (no sweep.json, no runs/)`);
+  if (!config && !fs.existsSync(runsDir)) throw new InputError(`${root}: not a sweep folder (no sweep.json, no runs/)`);
   const runs: StoredRun[] = [];
   const list = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort() : []);
   for (const dataset of list(runsDir)) {

@@ -20,7 +20,7 @@ import { resolveExecution, type ExecutionOptions } from '../engine/index.js';
 import { DEFAULT_HELD_OUT_SOURCE, HELD_OUT_SOURCES, getHeldOutSource, isHeldOutSource } from '../heldout/registry.js';
 import { parseDataArg, type DatasetSpec, type FileFlags } from '../experiments/datasets.js';
 import type { FromLoader } from './loader.js';
-import { SweepUsageError } from './errors.js';
+import { InputError } from '../util/errors.js';
 import { planRun, type RunTask } from './execute.js';
 import { selectXrmRun } from './selection.js';
 import {
@@ -75,9 +75,9 @@ export interface SweepSummary {
 
 /** Validate the flags and normalise them into the configuration stored in sweep.json. */
 export function makeSweepConfig(opts: SweepOptions): SweepConfig {
-  if (!(Number.isInteger(opts.combos) && opts.combos >= 1)) throw new SweepUsageError(`--combos must be an integer ≥ 1, got ${opts.combos}`);
-  if (!(Number.isInteger(opts.seeds) && opts.seeds >= 1)) throw new SweepUsageError(`--seeds must be an integer ≥ 1, got ${opts.seeds}`);
-  if (opts.steps !== undefined && !(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new SweepUsageError(`--steps must be an integer ≥ 1, got ${opts.steps}`);
+  if (!(Number.isInteger(opts.combos) && opts.combos >= 1)) throw new InputError(`--combos must be an integer ≥ 1, got ${opts.combos}`);
+  if (!(Number.isInteger(opts.seeds) && opts.seeds >= 1)) throw new InputError(`--seeds must be an integer ≥ 1, got ${opts.seeds}`);
+  if (opts.steps !== undefined && !(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new InputError(`--steps must be an integer ≥ 1, got ${opts.steps}`);
   const names: string[] = [];
   for (const raw of opts.algorithms) {
     const name = raw.trim().toLowerCase();
@@ -86,15 +86,15 @@ export function makeSweepConfig(opts: SweepOptions): SweepConfig {
       try {
         getAlgorithm(name);
       } catch (err) {
-        throw new SweepUsageError(`--algorithms: ${(err as Error).message}, ${HELD_OUT_SOURCES.map((s) => s.name).join(', ')}`);
+        throw new InputError(`--algorithms: ${(err as Error).message}, ${HELD_OUT_SOURCES.map((s) => s.name).join(', ')}`);
       }
     }
     if (!names.includes(name)) names.push(name);
   }
-  if (names.length === 0) throw new SweepUsageError('--algorithms: name at least one algorithm');
+  if (names.length === 0) throw new InputError('--algorithms: name at least one algorithm');
   // One held-out source feeds the other runs of a seed; the default one when none is named and some algorithm needs it.
   const sources = names.filter(isHeldOutSource);
-  if (sources.length > 1) throw new SweepUsageError(`--algorithms: name one held-out source, not ${sources.join(' and ')}`);
+  if (sources.length > 1) throw new InputError(`--algorithms: name one held-out source, not ${sources.join(' and ')}`);
   const needsHeldOut = names.some((n) => !isHeldOutSource(n) && getAlgorithm(n).needsHeldOut);
   const source = sources[0] ?? (needsHeldOut ? DEFAULT_HELD_OUT_SOURCE : undefined);
   const algorithms = source ? [source, ...names.filter((n) => n !== source)] : names;
@@ -185,7 +185,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     for (const name of config.algorithms) {
       if (isHeldOutSource(name) || !getAlgorithm(name).needsTrainAttributes) continue;
       const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
-      if (missing.length) throw new SweepUsageError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
+      if (missing.length) throw new InputError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
     }
     const metaOf = new Map(metas.map((m) => [m.key, m]));
     for (const r of runs) {
@@ -382,7 +382,7 @@ async function loadShared(specs: readonly DatasetSpec[]): Promise<WorkerInit['da
       loader.once('exit', resolve);
     });
     if (!reply) throw new Error(`the dataset loader exited (code ${code}) before loading ${spec.key}`);
-    if (!reply.ok) throw reply.name === 'DataError' || reply.name === 'SweepUsageError' ? new SweepUsageError(reply.message) : new Error(reply.message);
+    if (!reply.ok) throw reply.usage ? new InputError(reply.message) : new Error(reply.message);
     out.push({ spec, ds: reply.ds });
   }
   return out;

@@ -20,7 +20,7 @@ import { loadHeldOut, saveHeldOut } from '../heldout/store.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import type { CurvePoint } from '../train/loop.js';
 import type { DatasetSpec } from '../experiments/datasets.js';
-import { SweepUsageError } from './errors.js';
+import { InputError } from '../util/errors.js';
 import type { HParams } from './hparams.js';
 
 export const SWEEP_FILE = 'sweep.json';
@@ -141,26 +141,26 @@ export function configDifferences(stored: SweepConfig, wanted: SweepConfig): str
 
 /**
  * Check that `root` can hold this sweep: a new or empty folder, or one whose sweep.json has the same
- * configuration. Throws SweepUsageError otherwise. Returns whether sweep.json exists already.
+ * configuration. Throws InputError otherwise. Returns whether sweep.json exists already.
  */
 export function checkSweepFolder(root: string, config: SweepConfig): boolean {
   if (!fs.existsSync(root)) return false;
-  if (!fs.statSync(root).isDirectory()) throw new SweepUsageError(`--out ${root}: exists and is not a folder`);
+  if (!fs.statSync(root).isDirectory()) throw new InputError(`--out ${root}: exists and is not a folder`);
   const file = path.join(root, SWEEP_FILE);
   if (!fs.existsSync(file)) {
     const entries = fs.readdirSync(root).filter((n) => n !== LOCK_FILE);
-    if (entries.length > 0) throw new SweepUsageError(`--out ${root}: the folder is not empty and holds no ${SWEEP_FILE}; choose a new or empty folder`);
+    if (entries.length > 0) throw new InputError(`--out ${root}: the folder is not empty and holds no ${SWEEP_FILE}; choose a new or empty folder`);
     return false;
   }
   let stored: SweepConfig;
   try {
     stored = readJson<{ config: SweepConfig }>(file).config;
   } catch (err) {
-    throw new SweepUsageError(`${file}: cannot read the sweep configuration (${(err as Error).message})`);
+    throw new InputError(`${file}: cannot read the sweep configuration (${(err as Error).message})`);
   }
   const diff = configDifferences(stored, config);
   if (diff.length > 0) {
-    throw new SweepUsageError(
+    throw new InputError(
       `${root} holds a sweep with a different configuration; rerun with the same flags, or use a new --out folder.\n  ${diff.join('\n  ')}`,
     );
   }
@@ -169,11 +169,11 @@ export function checkSweepFolder(root: string, config: SweepConfig): boolean {
 
 export function readSweepConfig(root: string): SweepConfig {
   const file = path.join(root, SWEEP_FILE);
-  if (!fs.existsSync(file)) throw new SweepUsageError(`${root}: not a sweep folder (no ${SWEEP_FILE})`);
+  if (!fs.existsSync(file)) throw new InputError(`${root}: not a sweep folder (no ${SWEEP_FILE})`);
   try {
     return readJson<{ config: SweepConfig }>(file).config;
   } catch (err) {
-    throw new SweepUsageError(`${file}: cannot read the sweep configuration (${(err as Error).message})`);
+    throw new InputError(`${file}: cannot read the sweep configuration (${(err as Error).message})`);
   }
 }
 
@@ -206,12 +206,12 @@ export function acquireLock(root: string): () => void {
         pid = readJson<{ pid: number }>(file).pid;
       } catch { /* a half-written lock: its writer died */ }
       if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) {
-        throw new SweepUsageError(`${root}: another mat sweep (pid ${pid}) is writing to this folder`);
+        throw new InputError(`${root}: another mat sweep (pid ${pid}) is writing to this folder`);
       }
       fs.rmSync(file, { force: true });
     }
   }
-  throw new SweepUsageError(`${root}: cannot take the lock ${file}`);
+  throw new InputError(`${root}: cannot take the lock ${file}`);
 }
 
 // ---------- one run ----------

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetSpec } from '../experiments/datasets.js';
 import { executeRun, type RunTask } from './execute.js';
+import { isUserError } from '../util/errors.js';
 
 export type ToWorker = { type: 'run'; task: RunTask };
 
@@ -64,6 +65,6 @@ parentPort!.on('message', (msg: ToWorker) => {
   queue = queue.then(() => handle(msg)).catch((err: unknown) => {
     const e = err as Error;
     const id = `${msg.task.dataset}/${msg.task.algorithm}/c${msg.task.combo}-s${msg.task.seed}`;
-    post({ type: 'failed', id, message: e?.message ?? String(err), usage: e?.name === 'DataError' || e?.name === 'SweepUsageError' });
+    post({ type: 'failed', id, message: e?.message ?? String(err), usage: isUserError(err) });
   });
 });

@@ -15,7 +15,7 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { DataError } from '../files/errors.js';
+import { InputError } from '../../util/errors.js';
 
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
@@ -60,7 +60,7 @@ function threadsOf(opts: BackboneCommon): number {
 }
 
 export async function openBackbone(opts: BackboneCommon): Promise<ort.InferenceSession> {
-  if (!fs.existsSync(opts.onnx)) throw new DataError(`${opts.onnx}: ONNX backbone not found`);
+  if (!fs.existsSync(opts.onnx)) throw new InputError(`${opts.onnx}: ONNX backbone not found`);
   try {
     return await ort.InferenceSession.create(opts.onnx, {
       executionProviders: ['cpu'],
@@ -68,7 +68,7 @@ export async function openBackbone(opts: BackboneCommon): Promise<ort.InferenceS
       interOpNumThreads: 1,
     });
   } catch (e) {
-    throw new DataError(`${opts.onnx}: cannot load the ONNX backbone: ${(e as Error).message}`, { cause: e });
+    throw new InputError(`${opts.onnx}: cannot load the ONNX backbone: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -78,10 +78,10 @@ export async function openBackbone(opts: BackboneCommon): Promise<ort.InferenceS
  */
 function poolOutput(source: string, t: ort.Tensor, b: number): { rows: Float32Array; dim: number } {
   const dims = t.dims.map(Number);
-  if (dims[0] !== b) throw new DataError(`${source}: the backbone's output has shape [${dims}], expected the batch size ${b} first`);
+  if (dims[0] !== b) throw new InputError(`${source}: the backbone's output has shape [${dims}], expected the batch size ${b} first`);
   const data = t.data;
   if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) {
-    throw new DataError(`${source}: the backbone's first output is of type ${t.type}; expected float32 embeddings`);
+    throw new InputError(`${source}: the backbone's first output is of type ${t.type}; expected float32 embeddings`);
   }
   if (dims.length === 2) return { rows: data instanceof Float32Array ? data : Float32Array.from(data), dim: dims[1] };
   if (dims.length === 3) {
@@ -104,7 +104,7 @@ function poolOutput(source: string, t: ort.Tensor, b: number): { rows: Float32Ar
     }
     return { rows, dim: c };
   }
-  throw new DataError(`${source}: the backbone's first output has shape [${dims}]; expected [B, D], [B, T, D] or [B, C, H, W]`);
+  throw new InputError(`${source}: the backbone's first output has shape [${dims}]; expected [B, D], [B, T, D] or [B, C, H, W]`);
 }
 
 /** Collects pooled batches into one n × dim matrix. */
@@ -117,7 +117,7 @@ class Collector {
       this.dim = dim;
       this.x = new Float32Array(this.n * dim);
     } else if (dim !== this.dim) {
-      throw new DataError(`${this.source}: the backbone's embedding size changed from ${this.dim} to ${dim} between batches`);
+      throw new InputError(`${this.source}: the backbone's embedding size changed from ${this.dim} to ${dim} between batches`);
     }
     this.x.set(rows, row0 * dim);
   }
@@ -159,8 +159,8 @@ export async function preprocessImage(
     channels = res.info.channels;
   } catch (e) {
     const msg = (e as Error).message;
-    if (!fs.existsSync(file)) throw new DataError(`${file}: image not found`, { cause: e });
-    throw new DataError(`${file}: cannot decode the image: ${msg}`, { cause: e });
+    if (!fs.existsSync(file)) throw new InputError(`${file}: image not found`, { cause: e });
+    throw new InputError(`${file}: cannot decode the image: ${msg}`, { cause: e });
   }
   const plane = size * size;
   for (let p = 0; p < plane; p++) {
@@ -189,7 +189,7 @@ export async function embedImages(files: readonly string[], opts: ImageBackbone)
       try {
         out = await session.run({ [inputName]: new ort.Tensor('float32', pixels, [b, 3, size, size]) }, [outputName]);
       } catch (e) {
-        throw new DataError(`${opts.onnx}: the backbone failed on a [${b}, 3, ${size}, ${size}] image batch: ${(e as Error).message}`, { cause: e });
+        throw new InputError(`${opts.onnx}: the backbone failed on a [${b}, 3, ${size}, ${size}] image batch: ${(e as Error).message}`, { cause: e });
       }
       const { rows, dim } = poolOutput(opts.onnx, out[outputName] as ort.Tensor, b);
       col.put(start, rows, dim);
@@ -218,11 +218,11 @@ export interface LoadedTokenizer {
 }
 
 function readJson(file: string, what: string): Record<string, unknown> {
-  if (!fs.existsSync(file)) throw new DataError(`${file}: ${what} not found`);
+  if (!fs.existsSync(file)) throw new InputError(`${file}: ${what} not found`);
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new DataError(`${file}: ${what} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new InputError(`${file}: ${what} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -235,7 +235,7 @@ export function loadTokenizer(tokenizerPath: string, configPath?: string): Loade
   try {
     tokenizer = new Tokenizer(json, config);
   } catch (e) {
-    throw new DataError(`${tokenizerPath}: cannot build the tokenizer: ${(e as Error).message}`, { cause: e });
+    throw new InputError(`${tokenizerPath}: cannot build the tokenizer: ${(e as Error).message}`, { cause: e });
   }
   const idOf = (t: unknown) => (typeof t === 'string' ? tokenizer.token_to_id(t) : undefined);
   const unkId = idOf(json.model?.unk_token) ?? idOf(config.unk_token) ?? idOf('[UNK]') ?? idOf('<unk>');
@@ -258,7 +258,7 @@ export function encodeText(tok: LoadedTokenizer, text: string | readonly [string
   });
   const ids = enc.ids.map((id, i): number => {
     if (id !== undefined && id !== null) return id;
-    if (tok.unkId === undefined) throw new DataError(`tokenizer: token ${JSON.stringify(enc.tokens[i])} is not in the vocabulary and there is no unknown token`);
+    if (tok.unkId === undefined) throw new InputError(`tokenizer: token ${JSON.stringify(enc.tokens[i])} is not in the vocabulary and there is no unknown token`);
     return tok.unkId;
   });
   let typeIds = enc.token_type_ids ?? ids.map(() => 0);
@@ -287,11 +287,11 @@ export async function embedTexts(texts: readonly (string | readonly [string, str
     const known = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
     const unknown = session.inputNames.filter((n) => !known.has(n));
     if (unknown.length > 0) {
-      throw new DataError(
+      throw new InputError(
         `${opts.onnx}: the text backbone asks for inputs ${unknown.join(', ')}; only input_ids, attention_mask and token_type_ids can be fed`,
       );
     }
-    if (!session.inputNames.includes('input_ids')) throw new DataError(`${opts.onnx}: the text backbone has no input named input_ids`);
+    if (!session.inputNames.includes('input_ids')) throw new InputError(`${opts.onnx}: the text backbone has no input named input_ids`);
     const batch = opts.batchSize ?? 32;
     const outputName = session.outputNames[0];
     const col = new Collector(texts.length, opts.onnx);
@@ -316,7 +316,7 @@ export async function embedTexts(texts: readonly (string | readonly [string, str
       try {
         out = await session.run(feeds, [outputName]);
       } catch (e) {
-        throw new DataError(`${opts.onnx}: the backbone failed on a [${b}, ${len}] token batch: ${(e as Error).message}`, { cause: e });
+        throw new InputError(`${opts.onnx}: the backbone failed on a [${b}, ${len}] token batch: ${(e as Error).message}`, { cause: e });
       }
       const { rows, dim } = poolOutput(opts.onnx, out[outputName] as ort.Tensor, b);
       col.put(start, rows, dim);

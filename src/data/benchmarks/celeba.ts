@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../dataset.js';
-import { DataError, show } from '../files/errors.js';
+import { InputError, show } from '../../util/errors.js';
 import { readCsv, cellText } from '../files/table.js';
 import { embedImages } from './backbone.js';
 import { buildBenchmarkDataset, featuresFor, type BenchmarkMeta, type ImageBenchmarkOptions } from './common.js';
@@ -32,23 +32,23 @@ interface AttrTable {
 function readAttrTxt(file: string): AttrTable {
   const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
   while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
-  if (lines.length < 2) throw new DataError(`${file}: expected a count line and an attribute-name line, found ${lines.length} lines`);
+  if (lines.length < 2) throw new InputError(`${file}: expected a count line and an attribute-name line, found ${lines.length} lines`);
   const count = Number(lines[0].trim());
-  if (!Number.isInteger(count) || count < 0) throw new DataError(`${file}: line 1: expected the number of images, got ${show(lines[0])}`);
+  if (!Number.isInteger(count) || count < 0) throw new InputError(`${file}: line 1: expected the number of images, got ${show(lines[0])}`);
   const names = lines[1].trim().split(/\s+/);
   const rows = lines.slice(2);
-  if (rows.length !== count) throw new DataError(`${file}: line 1 says ${count} images but the file lists ${rows.length}`);
+  if (rows.length !== count) throw new InputError(`${file}: line 1 says ${count} images but the file lists ${rows.length}`);
   const files = new Array<string>(rows.length);
   const values = new Int8Array(rows.length * names.length);
   rows.forEach((line, r) => {
     const parts = line.trim().split(/\s+/);
     if (parts.length !== names.length + 1) {
-      throw new DataError(`${file}: line ${r + 3}: expected a file name and ${names.length} values, found ${parts.length} fields`);
+      throw new InputError(`${file}: line ${r + 3}: expected a file name and ${names.length} values, found ${parts.length} fields`);
     }
     files[r] = parts[0];
     for (let k = 0; k < names.length; k++) {
       const v = parts[k + 1];
-      if (v !== '1' && v !== '-1') throw new DataError(`${file}: line ${r + 3}, attribute "${names[k]}": expected -1 or 1, got ${show(v)}`);
+      if (v !== '1' && v !== '-1') throw new InputError(`${file}: line ${r + 3}, attribute "${names[k]}": expected -1 or 1, got ${show(v)}`);
       values[r * names.length + k] = v === '1' ? 1 : -1;
     }
   });
@@ -58,7 +58,7 @@ function readAttrTxt(file: string): AttrTable {
     names,
     column(name) {
       const k = names.indexOf(name);
-      if (k < 0) throw new DataError(`${file}: attribute "${name}" not found; the attributes are: ${names.join(', ')}`);
+      if (k < 0) throw new InputError(`${file}: attribute "${name}" not found; the attributes are: ${names.join(', ')}`);
       return Int8Array.from({ length: rows.length }, (_, r) => values[r * names.length + k]);
     },
   };
@@ -75,10 +75,10 @@ function readAttrCsv(file: string): AttrTable {
     names,
     column(name) {
       const col = table.columns.get(name);
-      if (!col || name === idCol) throw new DataError(`${file}: attribute "${name}" not found; the attributes are: ${names.join(', ')}`);
+      if (!col || name === idCol) throw new InputError(`${file}: attribute "${name}" not found; the attributes are: ${names.join(', ')}`);
       return Int8Array.from({ length: table.numRows }, (_, r) => {
         const v = cellText(col, r).trim();
-        if (v !== '1' && v !== '-1') throw new DataError(`${file}: column "${name}", row ${r + 1}: expected -1 or 1, got ${show(v)}`);
+        if (v !== '1' && v !== '-1') throw new InputError(`${file}: column "${name}", row ${r + 1}: expected -1 or 1, got ${show(v)}`);
         return v === '1' ? 1 : -1;
       });
     },
@@ -97,7 +97,7 @@ function readPartition(root: string): { source: string; split: Map<string, numbe
     fs.readFileSync(txt, 'utf8').split(/\r?\n/).forEach((line, i) => {
       if (line.trim() === '') return;
       const parts = line.trim().split(/\s+/);
-      if (parts.length !== 2) throw new DataError(`${txt}: line ${i + 1}: expected "filename split", found ${parts.length} fields`);
+      if (parts.length !== 2) throw new InputError(`${txt}: line ${i + 1}: expected "filename split", found ${parts.length} fields`);
       entries.push([parts[0], parts[1], i + 1]);
     });
   } else if (fs.existsSync(csv)) {
@@ -106,10 +106,10 @@ function readPartition(root: string): { source: string; split: Map<string, numbe
     const [fcol, scol] = t.names;
     entries = Array.from({ length: t.numRows }, (_, r) => [cellText(t.columns.get(fcol)!, r).trim(), cellText(t.columns.get(scol)!, r).trim(), r + 1]);
   } else {
-    throw new DataError(`${txt}: file not found (the CelebA partition list, "filename split" per line)`);
+    throw new InputError(`${txt}: file not found (the CelebA partition list, "filename split" per line)`);
   }
   for (const [f, s, line] of entries) {
-    if (s !== '0' && s !== '1' && s !== '2') throw new DataError(`${source}: line ${line}: expected split 0, 1 or 2, got ${show(s)}`);
+    if (s !== '0' && s !== '1' && s !== '2') throw new InputError(`${source}: line ${line}: expected split 0, 1 or 2, got ${show(s)}`);
     split.set(f, Number(s));
   }
   return { source, split };
@@ -121,7 +121,7 @@ export function readCelebAMeta(opts: CelebAOptions): BenchmarkMeta & { images: s
   let attrs: AttrTable;
   if (fs.existsSync(txt)) attrs = readAttrTxt(txt);
   else if (fs.existsSync(csv)) attrs = readAttrCsv(csv);
-  else throw new DataError(`${txt}: file not found (the CelebA attribute list)`);
+  else throw new InputError(`${txt}: file not found (the CelebA attribute list)`);
   const label = opts.label ?? 'Blond_Hair';
   const attribute = opts.attribute ?? 'Male';
   const yv = attrs.column(label);
@@ -131,7 +131,7 @@ export function readCelebAMeta(opts: CelebAOptions): BenchmarkMeta & { images: s
   const split = new Uint8Array(n);
   for (let r = 0; r < n; r++) {
     const s = part.split.get(attrs.files[r]);
-    if (s === undefined) throw new DataError(`${part.source}: no split for ${show(attrs.files[r])} (row ${r + 1} of ${attrs.source})`);
+    if (s === undefined) throw new InputError(`${part.source}: no split for ${show(attrs.files[r])} (row ${r + 1} of ${attrs.source})`);
     split[r] = s;
   }
   const imageDir = opts.images ?? path.join(opts.root, 'img_align_celeba');

@@ -8,7 +8,7 @@
 // collide (the official code's 2·y + a does). Mode 'any' gives a binary attribute: any identity ≥ 0.5.
 import path from 'node:path';
 import type { Dataset } from '../dataset.js';
-import { DataError, show } from '../files/errors.js';
+import { InputError, show } from '../../util/errors.js';
 import { cellNumber, cellText, getColumn, readCsv } from '../files/table.js';
 import { embedTexts } from './backbone.js';
 import { buildBenchmarkDataset, featuresFor, splitColumn, type BenchmarkMeta, type TextBenchmarkOptions } from './common.js';
@@ -35,7 +35,7 @@ export function readCivilCommentsMeta(opts: CivilCommentsOptions): BenchmarkMeta
   for (let r = 0; r < n; r++) {
     const v = cellNumber(tox, r);
     if (v === null || !Number.isFinite(v)) {
-      throw new DataError(`${file}: column "toxicity", row ${r + 1}: expected a number (fraction of annotators), got ${show(cellText(tox, r))}`);
+      throw new InputError(`${file}: column "toxicity", row ${r + 1}: expected a number (fraction of annotators), got ${show(cellText(tox, r))}`);
     }
     y[r] = v >= 0.5 ? 1 : 0;
   }
@@ -49,7 +49,7 @@ export function readCivilCommentsMeta(opts: CivilCommentsOptions): BenchmarkMeta
       const v = cellNumber(col, r);
       if (v === null) {
         if (cellText(col, r).trim() === '') continue; // empty: not annotated, counted as 0
-        throw new DataError(`${file}: column "${idName}", row ${r + 1}: expected a number in [0, 1], got ${show(cellText(col, r))}`);
+        throw new InputError(`${file}: column "${idName}", row ${r + 1}: expected a number in [0, 1], got ${show(cellText(col, r))}`);
       }
       if (v >= 0.5 && !present[r]) {
         present[r] = 1;

@@ -1,7 +1,7 @@
 // What every benchmark adapter shares: where its features come from (a precomputed .npy aligned to the
 // metadata rows, or an ONNX backbone), and the assembly into a Dataset.
 import type { Dataset } from '../dataset.js';
-import { DataError, show } from '../files/errors.js';
+import { InputError, show } from '../../util/errors.js';
 import { cellText, getColumn, parseNumber, type Table } from '../files/table.js';
 import { readNpy, toFloat32, writeNpy } from '../files/npy.js';
 import { finishDataset, firstNonFinite, partitionRows, splitCode, SPLIT_VALUES_HELP } from '../files/assemble.js';
@@ -30,19 +30,19 @@ export type TextBenchmarkOptions = BenchmarkOptions<TextBackbone>;
 export function readEmbeddings(file: string, expectedRows: number, metadataFile: string): Embeddings {
   const arr = readNpy(file);
   if (arr.shape.length < 2 || arr.shape.slice(2).some((d) => d !== 1)) {
-    throw new DataError(`${file}: embeddings have shape (${arr.shape.join(', ')}); expected a 2-D array (n rows × d features)`);
+    throw new InputError(`${file}: embeddings have shape (${arr.shape.join(', ')}); expected a 2-D array (n rows × d features)`);
   }
   const [n, dim] = arr.shape;
   if (n !== expectedRows) {
-    throw new DataError(
+    throw new InputError(
       `${file}: the embeddings have ${n} rows but ${metadataFile} has ${expectedRows} rows; ` +
       'expected one embedding per metadata row, in the same order',
     );
   }
-  if (dim === 0) throw new DataError(`${file}: embeddings have 0 features per row`);
+  if (dim === 0) throw new InputError(`${file}: embeddings have 0 features per row`);
   const x = toFloat32(arr, file);
   const bad = firstNonFinite(x, dim);
-  if (bad) throw new DataError(`${file}: embedding row ${bad.row + 1} (0-based ${bad.row}), column ${bad.col}: ${bad.value}; expected finite numbers`);
+  if (bad) throw new InputError(`${file}: embedding row ${bad.row + 1} (0-based ${bad.row}), column ${bad.col}: ${bad.value}; expected finite numbers`);
   return { x, dim };
 }
 
@@ -69,15 +69,15 @@ export async function featuresFor<B>(
   compute: (backbone: B) => Promise<Embeddings>,
 ): Promise<Embeddings> {
   if (opts.embeddings && opts.backbone) {
-    throw new DataError(`${meta.name}: give either precomputed embeddings or an ONNX backbone, not both`);
+    throw new InputError(`${meta.name}: give either precomputed embeddings or an ONNX backbone, not both`);
   }
   if (opts.embeddings) return readEmbeddings(opts.embeddings, meta.y.length, meta.source);
   if (!opts.backbone) {
-    throw new DataError(`${meta.name}: no features: give precomputed embeddings (a .npy of n × d rows aligned with ${meta.source}) or an ONNX backbone`);
+    throw new InputError(`${meta.name}: no features: give precomputed embeddings (a .npy of n × d rows aligned with ${meta.source}) or an ONNX backbone`);
   }
   const emb = await compute(opts.backbone);
   const bad = firstNonFinite(emb.x, emb.dim);
-  if (bad) throw new DataError(`${meta.name}: the backbone gave a non-finite embedding (${bad.value}) for metadata row ${bad.row + 1}`);
+  if (bad) throw new InputError(`${meta.name}: the backbone gave a non-finite embedding (${bad.value}) for metadata row ${bad.row + 1}`);
   if (opts.saveEmbeddings) writeNpy(opts.saveEmbeddings, { data: emb.x, shape: [meta.y.length, emb.dim] });
   return emb;
 }
@@ -108,7 +108,7 @@ export { embedImages, embedTexts };
 
 /**
  * Integer codes of a metadata column: numbers in `allowed`, or (when given) texts listed in `names`
- * (case-insensitive, e.g. True/False). A DataError names the file, column, row and allowed values.
+ * (case-insensitive, e.g. True/False). A InputError names the file, column, row and allowed values.
  */
 export function codeColumn(
   table: Table,
@@ -127,7 +127,7 @@ export function codeColumn(
     else if (lower.has(text.toLowerCase())) code = lower.get(text.toLowerCase());
     if (code === undefined) {
       const expect = [...allowed.map(String), ...Object.keys(names)].join(', ');
-      throw new DataError(`${table.path}: column "${column}", row ${r + 1}: expected one of ${expect}, got ${show(col.kind === 'number' ? col.values[r] : text)}`);
+      throw new InputError(`${table.path}: column "${column}", row ${r + 1}: expected one of ${expect}, got ${show(col.kind === 'number' ? col.values[r] : text)}`);
     }
     out[r] = code;
   }
@@ -141,7 +141,7 @@ export function splitColumn(table: Table, column: string): Uint8Array {
   for (let r = 0; r < table.numRows; r++) {
     const v = col.kind === 'number' ? col.values[r] : col.values[r];
     const c = splitCode(v);
-    if (c === null) throw new DataError(`${table.path}: column "${column}", row ${r + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
+    if (c === null) throw new InputError(`${table.path}: column "${column}", row ${r + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
     out[r] = c;
   }
   return out;

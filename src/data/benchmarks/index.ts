@@ -1,6 +1,6 @@
 // Benchmark adapters for the paper's Table 1 datasets, by name.
 import type { Dataset } from '../dataset.js';
-import { DataError } from '../files/errors.js';
+import { InputError } from '../../util/errors.js';
 import { loadCelebA, type CelebAOptions } from './celeba.js';
 import { loadCivilComments, type CivilCommentsOptions } from './civilcomments.js';
 import { loadMultiNLI, type MultiNLIOptions } from './multinli.js';
@@ -37,6 +37,6 @@ export async function loadBenchmark<N extends BenchmarkName>(name: N, opts: Benc
     case 'celeba': return loadCelebA(opts as CelebAOptions);
     case 'multinli': return loadMultiNLI(opts as MultiNLIOptions);
     case 'civilcomments': return loadCivilComments(opts as CivilCommentsOptions);
-    default: throw new DataError(`unknown benchmark "${name as string}"; known: ${BENCHMARKS.join(', ')}`);
+    default: throw new InputError(`unknown benchmark "${name as string}"; known: ${BENCHMARKS.join(', ')}`);
   }
 }

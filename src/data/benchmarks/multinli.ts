@@ -5,7 +5,7 @@
 // sentences too: columns sentence1 and sentence2 (configurable with `textColumns`), encoded as a pair.
 import path from 'node:path';
 import type { Dataset } from '../dataset.js';
-import { DataError } from '../files/errors.js';
+import { InputError } from '../../util/errors.js';
 import { cellText, readCsv } from '../files/table.js';
 import { embedTexts } from './backbone.js';
 import { buildBenchmarkDataset, codeColumn, featuresFor, splitColumn, type BenchmarkMeta, type TextBenchmarkOptions } from './common.js';
@@ -38,7 +38,7 @@ export function readMultiNLIMeta(opts: MultiNLIOptions): BenchmarkMeta & { texts
     const [c1, c2] = opts.textColumns ?? ['sentence1', 'sentence2'];
     for (const c of [c1, c2]) {
       if (!table.columns.has(c)) {
-        throw new DataError(
+        throw new InputError(
           `${file}: column "${c}" not found; embedding MultiNLI with a backbone needs the sentence pair in columns "${c1}" and "${c2}" ` +
           '(the group_DRO metadata has none: add them, or pass precomputed embeddings)',
         );

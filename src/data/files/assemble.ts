@@ -1,6 +1,6 @@
 // Shared steps of every loader: category codes, split codes, rows per split, and the final checks.
 import { validateDataset, type Dataset, type Split, type SplitName, SPLIT_NAMES } from '../dataset.js';
-import { DataError, show } from './errors.js';
+import { InputError, show } from '../../util/errors.js';
 
 /** Split code of a value: 0 train, 1 val, 2 test; null when not recognised. */
 export function splitCode(value: string | number): 0 | 1 | 2 | null {
@@ -89,7 +89,7 @@ export function finishDataset(args: FinishArgs): Dataset {
   const sizes = SPLIT_NAMES.map((s) => `${s} ${splits[s].y.length}`).join(', ');
   for (const s of SPLIT_NAMES) {
     if (splits[s].y.length === 0) {
-      throw new DataError(
+      throw new InputError(
         `${source}: split "${s}" has no examples (rows per split: ${sizes}); ` +
         `expected rows with ${args.splitWhat ?? 'split'} = ${s === 'train' ? 'train or 0' : s === 'val' ? 'val / valid / validation or 1' : 'test or 2'}`,
       );
@@ -99,14 +99,14 @@ export function finishDataset(args: FinishArgs): Dataset {
   for (const s of SPLIT_NAMES) for (const v of splits[s].y) seenY.add(v);
   if (seenY.size < 2 || args.numClasses < 2) {
     const only = args.classNames?.[[...seenY][0]] ?? [...seenY][0];
-    throw new DataError(`${source}: label ${args.labelWhat} has a single class (${show(only)}); expected at least 2 classes`);
+    throw new InputError(`${source}: label ${args.labelWhat} has a single class (${show(only)}); expected at least 2 classes`);
   }
   if (splits.train.a) {
     const seenA = new Set<number>();
     for (const s of SPLIT_NAMES) for (const v of splits[s].a ?? []) seenA.add(v);
     if (seenA.size < 2) {
       const only = args.attributeNames?.[[...seenA][0]] ?? [...seenA][0];
-      throw new DataError(
+      throw new InputError(
         `${source}: attribute ${args.attrWhat ?? ''} has only one value (${show(only)}); expected at least 2 values ` +
         '(a constant attribute defines no groups: leave the attribute out instead)',
       );
@@ -126,7 +126,7 @@ export function finishDataset(args: FinishArgs): Dataset {
   try {
     validateDataset(ds);
   } catch (e) {
-    throw new DataError(`${source}: ${(e as Error).message}`, { cause: e });
+    throw new InputError(`${source}: ${(e as Error).message}`, { cause: e });
   }
   return ds;
 }

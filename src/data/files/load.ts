@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Dataset, Split, SplitName } from '../dataset.js';
 import { SPLIT_NAMES } from '../dataset.js';
-import { DataError, show } from './errors.js';
+import { InputError, show } from '../../util/errors.js';
 import { readNpz, toFloat32, type NpyArray } from './npy.js';
 import { cellNumber, getColumn, isNumericColumn, readTable, tableFormatOf, type Table, type TableColumn } from './table.js';
 import {
@@ -28,8 +28,6 @@ import {
   splitCode,
   SPLIT_VALUES_HELP,
 } from './assemble.js';
-
-export { DataError } from './errors.js';
 
 export interface LoadOptions {
   /** Label column (CSV/Parquet) or array (NPZ; default names y / label / labels are tried too). */
@@ -46,17 +44,17 @@ export interface LoadOptions {
   shared?: boolean;
 }
 
-/** Load a dataset from a .npz, .csv, .tsv, .parquet or .pq file. Throws DataError for malformed input. */
+/** Load a dataset from a .npz, .csv, .tsv, .parquet or .pq file. Throws InputError for malformed input. */
 export async function loadDatasetFile(file: string, opts: LoadOptions): Promise<Dataset> {
-  if (!fs.existsSync(file)) throw new DataError(`${file}: file not found`);
+  if (!fs.existsSync(file)) throw new InputError(`${file}: file not found`);
   const ext = path.extname(file).toLowerCase();
   const name = opts.name ?? path.basename(file, path.extname(file));
   if (ext === '.npz') return loadNpzDataset(file, { ...opts, name });
   if (tableFormatOf(file)) return loadTableDataset(file, { ...opts, name });
   if (ext === '.npy') {
-    throw new DataError(`${file}: a .npy file holds a single array; save x, y (and a, split) together with np.savez into a .npz file`);
+    throw new InputError(`${file}: a .npy file holds a single array; save x, y (and a, split) together with np.savez into a .npz file`);
   }
-  throw new DataError(`${file}: unknown data file type "${ext}" (expected .npz, .csv, .tsv, .parquet or .pq)`);
+  throw new InputError(`${file}: unknown data file type "${ext}" (expected .npz, .csv, .tsv, .parquet or .pq)`);
 }
 
 // ---------- tables ----------
@@ -71,18 +69,18 @@ function categoryValues(table: Table, name: string, role: string): (string | num
       const v = cellNumber(col, r);
       if (v === null || Number.isNaN(v)) {
         const raw = col.kind === 'text' ? col.values[r] : '';
-        throw new DataError(
+        throw new InputError(
           `${table.path}: ${role} column "${name}", row ${r + 1}: ` +
           (raw.trim() === '' ? 'missing value' : `expected a number like the rows above, got ${show(raw)}`),
         );
       }
       if (!Number.isInteger(v)) {
-        throw new DataError(`${table.path}: ${role} column "${name}", row ${r + 1}: expected an integer class code or a string, got ${v}`);
+        throw new InputError(`${table.path}: ${role} column "${name}", row ${r + 1}: expected an integer class code or a string, got ${v}`);
       }
       out[r] = v;
     } else {
       const s = (col.values as string[])[r].trim();
-      if (s === '') throw new DataError(`${table.path}: ${role} column "${name}", row ${r + 1}: missing value`);
+      if (s === '') throw new InputError(`${table.path}: ${role} column "${name}", row ${r + 1}: missing value`);
       out[r] = s;
     }
   }
@@ -96,7 +94,7 @@ function splitCodesOfColumn(table: Table, name: string): Uint8Array {
     const v: string | number = col.kind === 'number' ? col.values[r] : col.values[r];
     const c = splitCode(v);
     if (c === null) {
-      throw new DataError(`${table.path}: split column "${name}", row ${r + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
+      throw new InputError(`${table.path}: split column "${name}", row ${r + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
     }
     codes[r] = c;
   }
@@ -105,7 +103,7 @@ function splitCodesOfColumn(table: Table, name: string): Uint8Array {
 
 async function loadTableDataset(file: string, opts: LoadOptions & { name: string }): Promise<Dataset> {
   const table = await readTable(file);
-  if (table.numRows === 0) throw new DataError(`${file}: the table has no rows`);
+  if (table.numRows === 0) throw new InputError(`${file}: the table has no rows`);
   const splitName = opts.split ?? 'split';
   const label = categoryValues(table, opts.label, 'label');
   const attr = opts.attr ? categoryValues(table, opts.attr, 'attribute') : undefined;
@@ -119,7 +117,7 @@ async function loadTableDataset(file: string, opts: LoadOptions & { name: string
     const skip = new Set([opts.label, opts.attr, splitName].filter((s): s is string => !!s));
     featureNames = table.names.filter((n) => !skip.has(n) && isNumericColumn(table.columns.get(n)!));
     if (featureNames.length === 0) {
-      throw new DataError(
+      throw new InputError(
         `${file}: no numeric feature columns (columns: ${table.names.join(', ')}; label "${opts.label}"` +
         `${opts.attr ? `, attribute "${opts.attr}"` : ''}, split "${splitName}")`,
       );
@@ -134,12 +132,12 @@ async function loadTableDataset(file: string, opts: LoadOptions & { name: string
       const v = cellNumber(col, r);
       if (v === null) {
         const raw = col.kind === 'text' ? col.values[r] : '';
-        throw new DataError(
+        throw new InputError(
           `${file}: feature column "${fname}", row ${r + 1}: expected a number, got ${raw.trim() === '' ? 'an empty cell' : show(raw)}`,
         );
       }
       if (!Number.isFinite(v)) {
-        throw new DataError(`${file}: feature column "${fname}", row ${r + 1}: ${v} (features must be finite numbers, not NaN or infinite)`);
+        throw new InputError(`${file}: feature column "${fname}", row ${r + 1}: ${v} (features must be finite numbers, not NaN or infinite)`);
       }
       x[r * d + j] = v;
     }
@@ -177,10 +175,10 @@ function pick(arrays: Record<string, NpyArray>, names: readonly (string | undefi
 /** Values of a label/attribute array as category values (integers or strings). */
 function arrayCategories(file: string, arrName: string, arr: NpyArray, n: number, xName: string): (string | number)[] {
   if (arr.shape.length !== 1 && !(arr.shape.length === 2 && arr.shape[1] === 1)) {
-    throw new DataError(`${file}: array "${arrName}" has shape (${arr.shape.join(', ')}); expected a 1-D array of ${n} values`);
+    throw new InputError(`${file}: array "${arrName}" has shape (${arr.shape.join(', ')}); expected a 1-D array of ${n} values`);
   }
   if (arr.data.length !== n) {
-    throw new DataError(`${file}: array "${arrName}" has ${arr.data.length} values but "${xName}" has ${n} rows; expected one value per row`);
+    throw new InputError(`${file}: array "${arrName}" has ${arr.data.length} values but "${xName}" has ${n} rows; expected one value per row`);
   }
   const d = arr.data;
   if (Array.isArray(d)) return d.map((s) => s.trim());
@@ -188,7 +186,7 @@ function arrayCategories(file: string, arrName: string, arr: NpyArray, n: number
   for (let i = 0; i < n; i++) {
     const v = Number(d[i]);
     if (!Number.isInteger(v)) {
-      throw new DataError(`${file}: array "${arrName}", row ${i + 1}: expected an integer class code, got ${v}`);
+      throw new InputError(`${file}: array "${arrName}", row ${i + 1}: expected an integer class code, got ${v}`);
     }
     out[i] = v;
   }
@@ -197,15 +195,15 @@ function arrayCategories(file: string, arrName: string, arr: NpyArray, n: number
 
 function featuresOf(file: string, name: string, arr: NpyArray): { x: Float32Array; n: number; d: number } {
   if (arr.shape.length < 2) {
-    throw new DataError(`${file}: array "${name}" has shape (${arr.shape.join(', ')}); expected a 2-D array (n examples × d features)`);
+    throw new InputError(`${file}: array "${name}" has shape (${arr.shape.join(', ')}); expected a 2-D array (n examples × d features)`);
   }
   const n = arr.shape[0];
   const d = arr.shape.slice(1).reduce((s, v) => s * v, 1);
-  if (d === 0) throw new DataError(`${file}: array "${name}" has shape (${arr.shape.join(', ')}); expected at least one feature`);
+  if (d === 0) throw new InputError(`${file}: array "${name}" has shape (${arr.shape.join(', ')}); expected at least one feature`);
   const x = toFloat32(arr, `${file}: array "${name}"`);
   const bad = firstNonFinite(x, d);
   if (bad) {
-    throw new DataError(`${file}: array "${name}", row ${bad.row + 1}, column ${bad.col}: ${bad.value} (features must be finite numbers, not NaN or infinite)`);
+    throw new InputError(`${file}: array "${name}", row ${bad.row + 1}, column ${bad.col}: ${bad.value} (features must be finite numbers, not NaN or infinite)`);
   }
   return { x, n, d };
 }
@@ -222,28 +220,28 @@ function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dat
     const [xName, xArr] = xPick;
     const { x, n, d } = featuresOf(file, xName, xArr);
     const yPick = pick(arrays, labelNames);
-    if (!yPick) throw new DataError(`${file}: no label array (looked for ${labelNames.filter(Boolean).join(' / ')}; arrays: ${listed})`);
+    if (!yPick) throw new InputError(`${file}: no label array (looked for ${labelNames.filter(Boolean).join(' / ')}; arrays: ${listed})`);
     const sPick = pick(arrays, [opts.split, 'split']);
     if (!sPick) {
-      throw new DataError(
+      throw new InputError(
         `${file}: no split array (looked for ${[opts.split, 'split'].filter(Boolean).join(' / ')}: ${SPLIT_VALUES_HELP}; ` +
         `or give x_train / x_val / x_test arrays; arrays: ${listed})`,
       );
     }
     const aPick = pick(arrays, attrNames);
-    if (opts.attr && !aPick) throw new DataError(`${file}: attribute array "${opts.attr}" not found (arrays: ${listed})`);
+    if (opts.attr && !aPick) throw new InputError(`${file}: attribute array "${opts.attr}" not found (arrays: ${listed})`);
     const label = arrayCategories(file, yPick[0], yPick[1], n, xName);
     const attr = aPick ? arrayCategories(file, aPick[0], aPick[1], n, xName) : undefined;
     const [sName, sArr] = sPick;
     if (sArr.data.length !== n) {
-      throw new DataError(`${file}: array "${sName}" has ${sArr.data.length} values but "${xName}" has ${n} rows; expected one split value per row`);
+      throw new InputError(`${file}: array "${sName}" has ${sArr.data.length} values but "${xName}" has ${n} rows; expected one split value per row`);
     }
     const codes = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const raw = sArr.data[i];
       const v = typeof raw === 'bigint' ? Number(raw) : raw;
       const c = splitCode(v as string | number);
-      if (c === null) throw new DataError(`${file}: array "${sName}", row ${i + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
+      if (c === null) throw new InputError(`${file}: array "${sName}", row ${i + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
       codes[i] = c;
     }
     const yc = encodeCategories(label);
@@ -273,25 +271,25 @@ function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dat
     if (xp) anySplitArray = true;
   }
   if (!anySplitArray) {
-    throw new DataError(
+    throw new InputError(
       `${file}: no feature array (expected "${X_NAMES.join('" / "')}" with "split", or x_train / x_val / x_test; arrays: ${listed})`,
     );
   }
   let withAttr: boolean | null = null;
   for (const s of SPLIT_NAMES) {
     const xp = pick(arrays, SPLIT_SUFFIXES[s].flatMap((suf) => [`${xBase}_${suf}`, `X_${suf}`]));
-    if (!xp) throw new DataError(`${file}: split "${s}" has no examples: array "${xBase}_${s}" not found (arrays: ${listed})`);
+    if (!xp) throw new InputError(`${file}: split "${s}" has no examples: array "${xBase}_${s}" not found (arrays: ${listed})`);
     const { x, n, d } = featuresOf(file, xp[0], xp[1]);
     if (dim >= 0 && d !== dim) {
-      throw new DataError(`${file}: array "${xp[0]}" has ${d} features per row but "${xBase}_train" has ${dim}; expected the same feature dimension`);
+      throw new InputError(`${file}: array "${xp[0]}" has ${d} features per row but "${xBase}_train" has ${dim}; expected the same feature dimension`);
     }
     dim = d;
     const yp = pick(arrays, SPLIT_SUFFIXES[s].flatMap((suf) => labelNames.filter(Boolean).map((b) => `${b}_${suf}`)));
-    if (!yp) throw new DataError(`${file}: no label array for split "${s}" (expected y_${s}; arrays: ${listed})`);
+    if (!yp) throw new InputError(`${file}: no label array for split "${s}" (expected y_${s}; arrays: ${listed})`);
     const ap = pick(arrays, SPLIT_SUFFIXES[s].flatMap((suf) => attrNames.filter(Boolean).map((b) => `${b}_${suf}`)));
     if (withAttr === null) withAttr = !!ap;
     else if (withAttr !== !!ap) {
-      throw new DataError(`${file}: attribute arrays must be given for every split or none (${ap ? 'found' : 'missing'} for split "${s}")`);
+      throw new InputError(`${file}: attribute arrays must be given for every split or none (${ap ? 'found' : 'missing'} for split "${s}")`);
     }
     perSplit[s] = {
       x,
@@ -302,7 +300,7 @@ function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dat
       aName: ap?.[0],
     };
   }
-  if (opts.attr && !withAttr) throw new DataError(`${file}: attribute arrays "${opts.attr}_train" etc. not found (arrays: ${listed})`);
+  if (opts.attr && !withAttr) throw new InputError(`${file}: attribute arrays "${opts.attr}_train" etc. not found (arrays: ${listed})`);
   const yc = encodeCategories(SPLIT_NAMES.flatMap((s) => perSplit[s].label));
   const ac = withAttr ? encodeCategories(SPLIT_NAMES.flatMap((s) => perSplit[s].attr!)) : undefined;
   const splits = {} as Record<SplitName, Split>;

@@ -8,7 +8,7 @@
 // read with fflate.
 import fs from 'node:fs';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { DataError } from './errors.js';
+import { InputError } from '../../util/errors.js';
 import { openForReading, readZipMembers } from './zipEntries.js';
 
 export type NpyDType =
@@ -59,7 +59,7 @@ interface Header {
 
 function parseHeader(bytes: Uint8Array, source: string): Header {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new DataError(`${source}: not a .npy file (it does not start with the magic string "\\x93NUMPY")`);
+    throw new InputError(`${source}: not a .npy file (it does not start with the magic string "\\x93NUMPY")`);
   }
   const major = bytes[6];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -69,28 +69,28 @@ function parseHeader(bytes: Uint8Array, source: string): Header {
     headerLen = dv.getUint16(8, true);
     start = 10;
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new DataError(`${source}: truncated .npy header`);
+    if (bytes.length < 12) throw new InputError(`${source}: truncated .npy header`);
     headerLen = dv.getUint32(8, true);
     start = 12;
   } else {
-    throw new DataError(`${source}: unsupported .npy format version ${major}.${bytes[7]} (expected 1.0, 2.0 or 3.0)`);
+    throw new InputError(`${source}: unsupported .npy format version ${major}.${bytes[7]} (expected 1.0, 2.0 or 3.0)`);
   }
   if (start + headerLen > bytes.length) {
-    throw new DataError(`${source}: truncated .npy header (header says ${headerLen} bytes, file has ${bytes.length - start} after the prelude)`);
+    throw new InputError(`${source}: truncated .npy header (header says ${headerLen} bytes, file has ${bytes.length - start} after the prelude)`);
   }
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   if (/['"]descr['"]\s*:\s*\[/.test(text)) {
-    throw new DataError(`${source}: structured (record) dtypes are not supported; save each field as its own array. Supported dtypes: ${SUPPORTED}`);
+    throw new InputError(`${source}: structured (record) dtypes are not supported; save each field as its own array. Supported dtypes: ${SUPPORTED}`);
   }
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text);
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
   const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
   if (!descr || !fortran || !shape) {
-    throw new DataError(`${source}: malformed .npy header ${JSON.stringify(text.trim())} (expected a dict with 'descr', 'fortran_order' and 'shape')`);
+    throw new InputError(`${source}: malformed .npy header ${JSON.stringify(text.trim())} (expected a dict with 'descr', 'fortran_order' and 'shape')`);
   }
   const dims = shape[1].split(',').map((s) => s.trim().replace(/L$/, '')).filter((s) => s.length > 0).map(Number);
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new DataError(`${source}: malformed shape (${shape[1]}) in the .npy header`);
+    throw new InputError(`${source}: malformed shape (${shape[1]}) in the .npy header`);
   }
   return { descr: descr[1], fortran: fortran[1] === 'True', shape: dims, dataOffset: start + headerLen };
 }
@@ -100,7 +100,7 @@ export function parseNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
   const h = parseHeader(bytes, source);
   const count = h.shape.reduce((s, d) => s * d, 1);
   if (h.fortran && h.shape.filter((d) => d > 1).length > 1) {
-    throw new DataError(
+    throw new InputError(
       `${source}: Fortran-ordered (column-major) arrays are not supported; ` +
       `save a C-ordered copy with np.save(path, np.ascontiguousarray(a))`,
     );
@@ -108,7 +108,7 @@ export function parseNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
   const m = /^([<>|=]?)([a-zA-Z])(\d+)$/.exec(h.descr);
   if (!m || m[2] === 'O') {
     const what = /^[<>|=]?O/.test(h.descr) ? ' (pickled Python objects cannot be read; save strings as a fixed-width array, e.g. a.astype("U"))' : '';
-    throw new DataError(`${source}: unsupported dtype '${h.descr}'${what}; supported: ${SUPPORTED}`);
+    throw new InputError(`${source}: unsupported dtype '${h.descr}'${what}; supported: ${SUPPORTED}`);
   }
   const [, order, kind, sizeText] = m;
   const size = Number(sizeText);
@@ -144,7 +144,7 @@ export function parseNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
 
   const info = kindOf(kind, size);
   if (!info) {
-    throw new DataError(`${source}: unsupported dtype '${h.descr}'; supported: ${SUPPORTED}`);
+    throw new InputError(`${source}: unsupported dtype '${h.descr}'; supported: ${SUPPORTED}`);
   }
   checkLength(source, payload.length, count, info.bytes, h);
   let raw = payload.subarray(0, count * info.bytes);
@@ -160,7 +160,7 @@ export function parseNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
 function checkLength(source: string, have: number, count: number, itemBytes: number, h: Header): void {
   const need = count * itemBytes;
   if (have < need) {
-    throw new DataError(
+    throw new InputError(
       `${source}: truncated data: the header says shape (${h.shape.join(', ')}) of '${h.descr}' = ${need} bytes, the file holds ${have}`,
     );
   }
@@ -219,7 +219,7 @@ export function readFileBytes(path: string): Uint8Array {
     let off = 0;
     while (off < size) {
       const got = fs.readSync(fd, out, off, Math.min(CHUNK, size - off), off);
-      if (got <= 0) throw new DataError(`${path}: the file ended after ${off} of ${size} bytes`);
+      if (got <= 0) throw new InputError(`${path}: the file ended after ${off} of ${size} bytes`);
       off += got;
     }
     return out;
@@ -239,7 +239,7 @@ export function parseNpz(bytes: Uint8Array, source = '<buffer>'): Record<string,
   try {
     entries = unzipSync(bytes);
   } catch (e) {
-    throw new DataError(`${source}: not a readable .npz (zip) archive: ${(e as Error).message}`, { cause: e });
+    throw new InputError(`${source}: not a readable .npz (zip) archive: ${(e as Error).message}`, { cause: e });
   }
   const out: Record<string, NpyArray> = {};
   for (const [name, data] of Object.entries(entries)) {
@@ -336,7 +336,7 @@ export function writeNpz(path: string, arrays: Record<string, WritableArray>, op
 export function toFloat32(arr: NpyArray, what: string): Float32Array {
   const d = arr.data;
   if (d instanceof Float32Array) return d;
-  if (Array.isArray(d)) throw new DataError(`${what}: expected a numeric array, got strings (dtype ${arr.dtype})`);
+  if (Array.isArray(d)) throw new InputError(`${what}: expected a numeric array, got strings (dtype ${arr.dtype})`);
   const out = new Float32Array(d.length);
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
     for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
@@ -349,7 +349,7 @@ export function toFloat32(arr: NpyArray, what: string): Float32Array {
 /** The array's values as plain numbers (strings rejected). */
 export function toNumbers(arr: NpyArray, what: string): ArrayLike<number> {
   const d = arr.data;
-  if (Array.isArray(d)) throw new DataError(`${what}: expected a numeric array, got strings (dtype ${arr.dtype})`);
+  if (Array.isArray(d)) throw new InputError(`${what}: expected a numeric array, got strings (dtype ${arr.dtype})`);
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) return Float64Array.from(d, (v) => Number(v));
   return d as ArrayLike<number>;
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
-import { DataError, show } from './errors.js';
+import { InputError, show } from '../../util/errors.js';
 
 export type TableColumn =
   | { kind: 'number'; values: Float64Array }
@@ -43,7 +43,7 @@ export async function readTable(file: string, opts: ReadTableOptions = {}): Prom
   const format = tableFormatOf(file);
   if (format === 'csv') return readCsv(file, opts);
   if (format === 'parquet') return readParquet(file, opts);
-  throw new DataError(`${file}: unknown table format "${path.extname(file)}" (expected .csv, .tsv, .parquet or .pq)`);
+  throw new InputError(`${file}: unknown table format "${path.extname(file)}" (expected .csv, .tsv, .parquet or .pq)`);
 }
 
 export function checkFileExists(file: string, what = 'file'): void {
@@ -51,14 +51,14 @@ export function checkFileExists(file: string, what = 'file'): void {
   try {
     st = fs.statSync(file);
   } catch {
-    throw new DataError(`${file}: ${what} not found`);
+    throw new InputError(`${file}: ${what} not found`);
   }
-  if (!st.isFile()) throw new DataError(`${file}: expected a ${what}, found a directory or special file`);
+  if (!st.isFile()) throw new InputError(`${file}: expected a ${what}, found a directory or special file`);
 }
 
-function missingColumn(file: string, name: string, names: readonly string[]): DataError {
+function missingColumn(file: string, name: string, names: readonly string[]): InputError {
   const list = names.length > 20 ? `${names.slice(0, 20).join(', ')}, ... (${names.length} in all)` : names.join(', ');
-  return new DataError(`${file}: column "${name}" not found; the columns are: ${list}`);
+  return new InputError(`${file}: column "${name}" not found; the columns are: ${list}`);
 }
 
 /** Read a CSV file; the first record is the header. */
@@ -93,7 +93,7 @@ export function parseCsv(text: string, source: string, opts: ReadTableOptions = 
           return null;
         }
         if (record.length !== header.length) {
-          throw new DataError(
+          throw new InputError(
             `${source}: line ${ctx.lines}: expected ${header.length} fields (as in the header), found ${record.length}`,
           );
         }
@@ -102,10 +102,10 @@ export function parseCsv(text: string, source: string, opts: ReadTableOptions = 
       },
     });
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`${source}: cannot parse as CSV: ${(e as Error).message}`, { cause: e });
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${source}: cannot parse as CSV: ${(e as Error).message}`, { cause: e });
   }
-  if (header === null) throw new DataError(`${source}: the file is empty (expected a header line with column names)`);
+  if (header === null) throw new InputError(`${source}: the file is empty (expected a header line with column names)`);
   const columns = new Map<string, TableColumn>();
   wanted.forEach((name, j) => columns.set(name, { kind: 'text', values: cols[j] }));
   return { path: source, format: 'csv', numRows: cols[0]?.length ?? 0, names: wanted, columns };
@@ -120,7 +120,7 @@ export async function readParquet(file: string, opts: ReadTableOptions = {}): Pr
     buffer = await asyncBufferFromFile(file);
     metadata = await parquetMetadataAsync(buffer);
   } catch (e) {
-    throw new DataError(`${file}: cannot read as Parquet: ${(e as Error).message}`, { cause: e });
+    throw new InputError(`${file}: cannot read as Parquet: ${(e as Error).message}`, { cause: e });
   }
   const schema = parquetSchema(metadata);
   const all = schema.children.map((c) => c.element.name);
@@ -128,7 +128,7 @@ export async function readParquet(file: string, opts: ReadTableOptions = {}): Pr
   for (const name of wanted) {
     const child = schema.children.find((c) => c.element.name === name);
     if (!child) throw missingColumn(file, name, all);
-    if (child.children.length > 0) throw new DataError(`${file}: column "${name}" is nested (a list or struct); expected a flat column`);
+    if (child.children.length > 0) throw new InputError(`${file}: column "${name}" is nested (a list or struct); expected a flat column`);
   }
   const numRows = Number(metadata.num_rows);
   const raw = new Map<string, unknown[]>(wanted.map((n) => [n, new Array<unknown>(numRows).fill(null)]));
@@ -145,7 +145,7 @@ export async function readParquet(file: string, opts: ReadTableOptions = {}): Pr
       },
     });
   } catch (e) {
-    throw new DataError(`${file}: cannot read Parquet data: ${(e as Error).message}`, { cause: e });
+    throw new InputError(`${file}: cannot read Parquet data: ${(e as Error).message}`, { cause: e });
   }
   const columns = new Map<string, TableColumn>();
   for (const name of wanted) columns.set(name, toColumn(raw.get(name)!));
@@ -211,21 +211,21 @@ export function isNumericColumn(col: TableColumn): boolean {
   return false;
 }
 
-/** The column, or a DataError that names the file and lists the columns. */
+/** The column, or a InputError that names the file and lists the columns. */
 export function getColumn(table: Table, name: string): TableColumn {
   const col = table.columns.get(name);
   if (!col) throw missingColumn(table.path, name, table.names);
   return col;
 }
 
-/** Numeric values of a column; a DataError at the first empty or non-numeric cell. */
+/** Numeric values of a column; a InputError at the first empty or non-numeric cell. */
 export function numericColumn(table: Table, name: string, what = 'a number'): Float64Array {
   const col = getColumn(table, name);
   if (col.kind === 'number') return col.values;
   const out = new Float64Array(table.numRows);
   for (let r = 0; r < table.numRows; r++) {
     const v = parseNumber(col.values[r]);
-    if (v === null) throw new DataError(`${table.path}: column "${name}", row ${r + 1}: expected ${what}, got ${show(col.values[r])}`);
+    if (v === null) throw new InputError(`${table.path}: column "${name}", row ${r + 1}: expected ${what}, got ${show(col.values[r])}`);
     out[r] = v;
   }
   return out;

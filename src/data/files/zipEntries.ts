@@ -3,7 +3,7 @@
 // SharedArrayBuffer), so loading never holds the archive and its arrays at the same time.
 import fs from 'node:fs';
 import { inflateSync } from 'fflate';
-import { DataError } from './errors.js';
+import { InputError } from '../../util/errors.js';
 
 export interface ZipMember {
   name: string;
@@ -104,12 +104,12 @@ export function readMember(fd: number, m: ZipMember, shared: boolean): Uint8Arra
   return out;
 }
 
-/** Open a file, or throw a DataError that names it and why it could not be opened. */
+/** Open a file, or throw a InputError that names it and why it could not be opened. */
 export function openForReading(path: string): number {
   try {
     return fs.openSync(path, 'r');
   } catch (e) {
-    throw new DataError(`${path}: cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    throw new InputError(`${path}: cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
 }
 
@@ -121,8 +121,8 @@ export function readZipMembers(path: string, keep: (name: string) => boolean, sh
     for (const m of listMembers(fd, fs.fstatSync(fd).size)) if (keep(m.name)) out[m.name] = readMember(fd, m, shared);
     return out;
   } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`${path}: not a readable .npz (zip) archive: ${(e as Error).message}`, { cause: e });
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${path}: not a readable .npz (zip) archive: ${(e as Error).message}`, { cause: e });
   } finally {
     fs.closeSync(fd);
   }
