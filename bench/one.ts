@@ -9,7 +9,7 @@ if (!workload) {
   console.error(`unknown workload "${id}"; known: ${Object.keys(WORKLOADS).join(', ')}`);
   process.exit(2);
 }
-// As the CLI runs: the environment's options, the allocator tuned, and the threads asked for.
-setExecutionDefaults({ ...executionFromEnvironment(), tuneAllocator: true, ...(threads ? { threads: Number(threads) } : {}) });
+// As the CLI runs: the environment's options and the threads asked for.
+setExecutionDefaults({ ...executionFromEnvironment(), ...(threads ? { threads: Number(threads) } : {}) });
 const result = await workload();
 console.log(JSON.stringify(result));

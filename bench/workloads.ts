@@ -55,8 +55,7 @@ async function trainWorkload(name: string, n: number, dims: number[], batch: num
     optimizer, initialParams: model.init(rng), shift: true,
     fullBatch: full ? { x, y, n } : undefined,
   });
-  // Two buffer sets: the next batch is gathered while ONNX Runtime runs the current step, as the
-  // training loop does (src/train/loop.ts).
+  // Two buffer sets, alternating: each batch's rows are gathered into preallocated buffers.
   const sets = [0, 1].map(() => {
     const xb = new Float32Array(full ? 0 : batch * d);
     const yb = new Int32Array(batch);
@@ -69,22 +68,20 @@ async function trainWorkload(name: string, n: number, dims: number[], batch: num
   const perm = rng.permutation(n);
   const fill = (s: number) => {
     const set = sets[s % 2];
-    let ready = Promise.resolve();
     if (!full) {
       // Same slicing as the reference: a window of a fixed permutation.
       const st = (s * batch) % (n - batch);
       const rows = perm.subarray(st, st + batch);
-      ready = c.step.gatherRowsAsync(x, d, rows, set.xb);
+      c.step.gatherRows(x, d, rows, set.xb);
       c.step.gatherRows(shift, k, rows, set.sb);
       for (let r = 0; r < batch; r++) set.yb[r] = y[rows[r]];
     }
-    return { feeds: set.feeds, ready };
+    return { feeds: set.feeds };
   };
   const run = async () => {
     const t0 = performance.now();
     let next = fill(0);
     for (let s = 0; s < steps; s++) {
-      await next.ready;
       const pending = c.step.run(next.feeds, { lr });
       if (s + 1 < steps) next = fill(s + 1);
       await pending;
@@ -108,8 +105,7 @@ async function twinsWorkload(name: string, n: number, d: number, k: number, batc
     optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-4 },
     initialParams: [model.init(rng), model.init(rng)],
   });
-  // As src/heldout/xrm.ts: the next batch's features are copied during the current step; its
-  // labels are read after the current step's flips.
+  // As XRM on the training loop: a batch's labels are read after the previous step's flips.
   const sets = [0, 1].map(() => {
     const xb = new Float32Array(batch * d);
     const yb = new Int32Array(batch);
@@ -120,14 +116,14 @@ async function twinsWorkload(name: string, n: number, d: number, k: number, batc
   const prepare = (s: number) => {
     const set = sets[s % 2];
     for (let r = 0; r < batch; r++) set.rows[r] = rng.int(n);
-    return { set, ready: twins.step.gatherRowsAsync(x, d, set.rows, set.xb) };
+    twins.step.gatherRows(x, d, set.rows, set.xb);
+    return { set };
   };
   const run = async () => {
     const t0 = performance.now();
     let next = prepare(0);
     for (let s = 0; s < steps; s++) {
-      const { set, ready } = next;
-      await ready;
+      const { set } = next;
       for (let r = 0; r < batch; r++) {
         set.yb[r] = yDyn[set.rows[r]];
         set.ab[r] = assign[set.rows[r]];

@@ -10,9 +10,6 @@
 #include "flush_denormals.h"
 #include "napi_args.h"
 #include "parallel.h"
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace {
 
@@ -172,70 +169,6 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// gatherRowsAsync(src, dim, rows, dst) → Promise: the same copy on a libuv worker thread, so that
-// the next batch is gathered while ONNX Runtime runs the current step on the main thread.
-struct GatherJob {
-  napi_async_work work = nullptr;
-  napi_deferred deferred = nullptr;
-  napi_ref refs[3] = {nullptr, nullptr, nullptr};
-  Gather gather;
-  bool ok = true;
-};
-
-void GatherExecute(napi_env, void* data) {
-  auto* job = static_cast<GatherJob*>(data);
-  job->ok = job->gather.Run();
-}
-
-void GatherComplete(napi_env env, napi_status, void* data) {
-  auto* job = static_cast<GatherJob*>(data);
-  if (job->ok) {
-    napi_value undefined;
-    napi_get_undefined(env, &undefined);
-    napi_resolve_deferred(env, job->deferred, undefined);
-  } else {
-    napi_value msg, err;
-    napi_create_string_utf8(env, kRowOutOfRange, NAPI_AUTO_LENGTH, &msg);
-    napi_create_range_error(env, nullptr, msg, &err);
-    napi_reject_deferred(env, job->deferred, err);
-  }
-  for (napi_ref ref : job->refs) napi_delete_reference(env, ref);
-  napi_delete_async_work(env, job->work);
-  delete job;
-}
-
-napi_value GatherRowsAsync(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  auto* job = new GatherJob();
-  if (!ParseGather(env, argv, &job->gather)) {
-    delete job;
-    return nullptr;
-  }
-  // Keep the three arrays alive until the copy is done.
-  napi_create_reference(env, argv[0], 1, &job->refs[0]);
-  napi_create_reference(env, argv[2], 1, &job->refs[1]);
-  napi_create_reference(env, argv[3], 1, &job->refs[2]);
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "gatherRowsAsync", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, nullptr, name, GatherExecute, GatherComplete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
-}
-
-// tuneAllocator(): only when the caller asks (it changes the host process's allocator). Tensors of a
-// few MB are allocated and freed on every step; by default glibc serves them with fresh mmap'd pages,
-// so every step pays a page fault per 4 KB. Keeping them in the heap makes the memory reusable.
-napi_value TuneAllocator(napi_env, napi_callback_info) {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
-#endif
-  return nullptr;
-}
-
 }  // namespace
 
 void RegisterOrtRunner(napi_env env, napi_value exports);   // ort_runner.cc
@@ -246,12 +179,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sgd", fn);
   napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, nullptr, &fn);
   napi_set_named_property(env, exports, "adam", fn);
-  napi_create_function(env, "tuneAllocator", NAPI_AUTO_LENGTH, TuneAllocator, nullptr, &fn);
-  napi_set_named_property(env, exports, "tuneAllocator", fn);
   napi_create_function(env, "gatherRows", NAPI_AUTO_LENGTH, GatherRows, nullptr, &fn);
   napi_set_named_property(env, exports, "gatherRows", fn);
-  napi_create_function(env, "gatherRowsAsync", NAPI_AUTO_LENGTH, GatherRowsAsync, nullptr, &fn);
-  napi_set_named_property(env, exports, "gatherRowsAsync", fn);
   RegisterOrtRunner(env, exports);
   return exports;
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nativeAddon, resolveExecution } from '../src/engine/execution.js';
-import { gatherRows, gatherRowsAsync } from '../src/engine/gather.js';
+import { gatherRows } from '../src/engine/gather.js';
 import { validateDataset, type Dataset } from '../src/data/dataset.js';
 import { Rng } from '../src/util/random.js';
 
@@ -22,19 +22,6 @@ for (const execution of PATHS) {
     assert.deepEqual(Array.from(dst), [12, 13, 14, 0, 1, 2, 12, 13, 14, 6, 7, 8]);
     assert.throws(() => gatherRows(execution, src, d, Int32Array.from([5]), new Float32Array(d)), /out of range/);
     assert.throws(() => gatherRows(execution, src, d, Int32Array.from([0, 1]), new Float32Array(d)), /too small/);
-  });
-
-  test(`gatherRowsAsync (${name}) copies the rows and rejects rows out of range`, async () => {
-    const d = 4;
-    const src = Float32Array.from({ length: 6 * d }, (_, i) => i / 2);
-    const rows = Int32Array.from([5, 1, 1]);
-    const dst = new Float32Array(rows.length * d);
-    await gatherRowsAsync(execution, src, d, rows, dst);
-    const expected = new Float32Array(rows.length * d);
-    gatherRows({ native: false }, src, d, rows, expected);
-    assert.deepEqual(dst, expected);
-    assert.equal(dst[0], 10);
-    await assert.rejects(gatherRowsAsync(execution, src, d, Int32Array.from([6]), new Float32Array(d)), /out of range/);
   });
 }
 

@@ -54,7 +54,7 @@ program
   // Execution options are settled once, here: the environment, then the command's flags.
   .hook('preAction', (_program, command) => {
     const flags = command.opts() as { threads?: number; native?: boolean };
-    setExecutionDefaults({ ...executionFromEnvironment(), tuneAllocator: true, ...(flags.threads ? { threads: flags.threads } : {}), ...(flags.native === false ? { native: false } : {}) });
+    setExecutionDefaults({ ...executionFromEnvironment(), ...(flags.threads ? { threads: flags.threads } : {}), ...(flags.native === false ? { native: false } : {}) });
   });
 
 program

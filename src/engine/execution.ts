@@ -13,8 +13,6 @@ export interface ExecutionOptions {
   native?: boolean;
   /** Let ONNX Runtime's worker threads spin between ops (default false: sessions then keep off each other's cores). */
   spin?: boolean;
-  /** Let the addon keep per-step tensors in the heap (changes the process's allocator; default false). */
-  tuneAllocator?: boolean;
   /** Write ONNX Runtime's per-node profile of native sessions to `<profile>_<date>.json`. */
   profile?: string;
 }
@@ -32,7 +30,6 @@ export function setExecutionDefaults(options: ExecutionOptions): void {
 }
 
 let warned = false;
-let allocatorTuned = false;
 
 /** Every choice made: the given options over the defaults. Says once when the addon cannot be used. */
 export function resolveExecution(options: ExecutionOptions = {}): Execution {
@@ -49,12 +46,7 @@ export function resolveExecution(options: ExecutionOptions = {}): Execution {
       process.stderr.write(`memorization-aware-training: ${loaded.reason}; running on onnxruntime-node with the optimizer inside the graph (slower)\n`);
     }
   }
-  const tuneAllocator = native && !!o.tuneAllocator;
-  if (tuneAllocator && !allocatorTuned) {
-    allocatorTuned = true;
-    nativeAddon({ native }).tuneAllocator();
-  }
-  return { threads, native, spin: !!o.spin, tuneAllocator, profile: o.profile || undefined };
+  return { threads, native, spin: !!o.spin, profile: o.profile || undefined };
 }
 
 /** The addon of an execution that uses it. */

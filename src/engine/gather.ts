@@ -1,5 +1,5 @@
-// Copying a batch's rows into feed buffers: by the native addon when the execution uses it (which
-// can also copy on a worker thread while a step runs), else by a plain loop.
+// Copying a batch's rows into feed buffers: by the native addon when the execution uses it, else by
+// a plain loop.
 import { nativeAddon, type Execution } from './execution.js';
 
 /** dst[r] = src[rows[r]] for rows of `dim` floats. */
@@ -14,19 +14,4 @@ export function gatherRows(execution: Pick<Execution, 'native'>, src: Float32Arr
     if (!(row >= 0 && (row + 1) * dim <= src.length)) throw new RangeError(`gatherRows: row ${row} is out of range`);
     dst.set(src.subarray(row * dim, (row + 1) * dim), r * dim);
   }
-}
-
-/**
- * The same copy on a worker thread when the addon is used (synchronous otherwise). A session's run
- * blocks the main thread, so a copy started before a step proceeds during it. `rows` and `dst`
- * must not change until the promise settles.
- */
-export function gatherRowsAsync(execution: Pick<Execution, 'native'>, src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): Promise<void> {
-  if (execution.native) return nativeAddon(execution).gatherRowsAsync(src, dim, rows, dst);
-  try {
-    gatherRows(execution, src, dim, rows, dst);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return Promise.resolve();
 }

@@ -6,7 +6,7 @@
 import { typedArrayFor, type ConstantData, type DType, type Graph, type Value } from './graph.js';
 import { gradients } from './autodiff.js';
 import { nativeAddon, resolveExecution, type Execution, type ExecutionOptions } from './execution.js';
-import { gatherRows, gatherRowsAsync } from './gather.js';
+import { gatherRows } from './gather.js';
 import type { NativeAddon } from './native/addon.js';
 import { emitOnnx, parseDimInput } from './onnx.js';
 import { openEngineSession, type EngineSession } from './runtime.js';
@@ -42,12 +42,6 @@ export interface TrainStepSpec {
    * wake-up.
    */
   updateThreads?: number;
-  /**
-   * Also open a session on this many threads, for the steps run with `wide` (when the cores that
-   * other work holds at times happen to be free). Both sessions run the same graph on the same
-   * buffers. Ignored when data is baked in.
-   */
-  wideThreads?: number;
 }
 
 export interface StepResult {
@@ -81,7 +75,6 @@ interface Placement {
 
 export class TrainStep {
   private stepCount = 0;
-  private wideCount = 0;
   private readonly feeds: Record<string, ort.Tensor> = {};
   private readonly scalarArrays = new Map<string, Float32Array>();
   private readonly bound = new Map<string, number>();
@@ -95,7 +88,6 @@ export class TrainStep {
   private constructor(
     readonly execution: Execution,
     private readonly session: EngineSession,
-    private readonly wideSession: EngineSession | undefined,
     private readonly spec: TrainStepSpec,
     private readonly placement: Placement,
     private readonly dataInputs: readonly Value[],
@@ -167,22 +159,14 @@ export class TrainStep {
     const dataInputs = g.inputs.filter((v) => !internal.has(v) && !spec.bake?.has(v));
     const bytes = emitOnnx(g, { inputs: g.inputs, outputs, bake: spec.bake, graphName: 'train_step' });
     const session = await openEngineSession(bytes, execution);
-    // Not for graphs with baked data (full batches): a second session would hold a second copy.
-    const wideThreads = spec.bake?.size ? 0 : spec.wideThreads ?? 0;
-    const wide = wideThreads > execution.threads ? await openEngineSession(bytes, execution, wideThreads) : undefined;
     // Only data inputs that the session actually reads must be fed.
     const used = new Set(session.inputNames);
-    return new TrainStep(execution, session, wide, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
+    return new TrainStep(execution, session, spec, makePlacement(), dataInputs.filter((v) => used.has(v.name)), new Map(extra));
   }
 
   /** Names of the extra outputs a step can return. */
   get outputNames(): readonly string[] {
     return [...this.extraOutputs.keys()];
-  }
-
-  /** Number of steps that ran on the wide session (see TrainStepSpec.wideThreads). */
-  get wideSteps(): number {
-    return this.wideCount;
   }
 
   /** Number of steps taken so far. */
@@ -201,10 +185,9 @@ export class TrainStep {
   }
 
   /**
-   * One optimizer step on the fed batch. `fetch` names extra outputs to return. `wide`: run on the
-   * wide session, if there is one (the caller knows the cores are free).
+   * One optimizer step on the fed batch. `fetch` names extra outputs to return.
    */
-  async run(data: Readonly<Record<string, ort.Tensor>>, opts: { lr: number; fetch?: readonly string[]; wide?: boolean }): Promise<StepResult> {
+  async run(data: Readonly<Record<string, ort.Tensor>>, opts: { lr: number; fetch?: readonly string[] }): Promise<StepResult> {
     const lr = opts.lr;
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
       throw new Error(`learning rate must be a positive finite number, got ${lr}`);
@@ -235,17 +218,11 @@ export class TrainStep {
       if (!v) throw new Error(`TrainStep.run: unknown output "${name}"; outputs: ${this.outputNames.join(', ')}`);
       outputs[name] = fetches[name] = this.outputBuffer(name, v);
     }
-    const session = opts.wide && this.wideSession ? this.wideSession : this.session;
-    if (session === this.wideSession) this.wideCount++;
-    if (session.runSync) {
-      // Short runs go on the main thread (no hand-off to a worker thread and back). Yield once
-      // first, so that the caller can start work for worker threads (the next batch's gather)
-      // before this run blocks the main thread.
-      await undefined;
-      session.runSync(this.feeds, fetches);
-    } else {
-      await session.run(this.feeds, fetches);
-    }
+    const session = this.session;
+    // Steps are short: they run on the main thread when the runner can (no hand-off to a worker
+    // thread and back).
+    if (session.runSync) session.runSync(this.feeds, fetches);
+    else await session.run(this.feeds, fetches);
     this.placement.finish(scalars);
     this.stepCount = t;
     return { loss: this.loss.data[0] as number, outputs };
@@ -270,11 +247,6 @@ export class TrainStep {
   /** dst[r] = src[rows[r]] for rows of `dim` floats: a batch's rows into its feed buffer. */
   gatherRows(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): void {
     gatherRows(this.execution, src, dim, rows, dst);
-  }
-
-  /** The same copy on a worker thread where the execution can (so that it overlaps a step). */
-  gatherRowsAsync(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): Promise<void> {
-    return gatherRowsAsync(this.execution, src, dim, rows, dst);
   }
 
   /** Current parameter tensors (live views: they change after the next step). */
@@ -313,7 +285,6 @@ export class TrainStep {
 
   async dispose(): Promise<void> {
     await this.session.release();
-    await this.wideSession?.release();
   }
 }
 

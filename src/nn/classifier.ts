@@ -28,8 +28,6 @@ export interface ClassifierOptions {
   predictorThreads?: number;
   /** Threads the native optimizer update may use (see TrainStepSpec). */
   updateThreads?: number;
-  /** Threads of a second training session for steps run `wide` (see TrainStepSpec). */
-  wideThreads?: number;
 }
 
 /**
@@ -92,7 +90,6 @@ export async function compileClassifier(model: Model, opts: ClassifierOptions): 
     bake,
     execution: opts.execution,
     updateThreads: opts.updateThreads,
-    wideThreads: opts.wideThreads,
   });
   const predictorExecution = { ...step.execution, threads: opts.predictorThreads ?? step.execution.threads };
   const predictor = await compilePredictor(model, () => step.parameterTensors(), predictorExecution);

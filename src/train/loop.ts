@@ -167,7 +167,6 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     // whenever they are idle.
     updateThreads: totalThreads,
     // Steps taken while no evaluation runs use every core.
-    wideThreads: totalThreads,
   });
   const step = classifier.step;
   if (settings.resume) step.loadState(settings.resume);
@@ -204,14 +203,11 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     settings.onEval?.(point);
   });
   if (step.steps === 0 && settings.evalEvery > 0) evaluate(0, NaN);
-  // The next batch is prepared while the current step runs (large batches are copied on a worker
-  // thread), into the other of two buffer sets. The sampler's order is unchanged.
-  let slot = 0;
-  const prepare = (rows: Int32Array, into: number) => {
-    const batch = feeder.fill(rows, into);
+  const prepare = (rows: Int32Array) => {
+    const batch = feeder.fill(rows);
     if (dro) {
       batch.feeds.groupWeights = droWeights!;
-      batch.feeds.groups = feeder.groupsFor(rows, dro.groups, into);
+      batch.feeds.groups = feeder.groupsFor(rows, dro.groups);
     }
     return batch;
   };
@@ -226,21 +222,12 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   return { curve, classifier, best: best && criterion ? { step: best.point.step, criterion, params: best.params } : undefined };
 
   async function runSteps(): Promise<void> {
-    let nextRows = step.steps < settings.steps ? Int32Array.from(sampler.next()) : undefined;
-    let next = nextRows && prepare(nextRows, slot);
     while (step.steps < settings.steps) {
-      const rows = nextRows!;
+      const rows = Int32Array.from(sampler.next());
       const t = step.steps + 1;
-      await next!.ready;
-      const current = next!;
+      const current = prepare(rows);
       if (hooks.labels) feeder.labelsFor(rows, hooks.labels, current.feeds);
-      // The next batch is filled in while this step runs (large batches on a worker thread).
-      if (t < settings.steps) {
-        slot = 1 - slot;
-        nextRows = Int32Array.from(sampler.next());
-        next = prepare(nextRows, slot);
-      }
-      const result = await step.run(current.feeds, { lr: settings.lr, fetch, wide: evaluator?.idle ?? true });
+      const result = await step.run(current.feeds, { lr: settings.lr, fetch });
       if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
       lastLoss = result.loss;
       if (!Number.isFinite(lastLoss)) {
@@ -267,12 +254,9 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
   }
 }
 
-/** Batches smaller than this (in floats: 256 KB) are gathered on the main thread. */
-const ASYNC_GATHER_MIN_FLOATS = 65536;
-
-/** Copies the rows of a batch into preallocated feed buffers (two sets per batch size seen). */
+/** Copies the rows of a batch into preallocated feed buffers (one set per batch size seen). */
 class BatchFeeder {
-  private readonly cache = new Map<string, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; shift?: Float32Array; weights?: Float32Array; rowFeeds: [string, Float32Array][] }>();
+  private readonly cache = new Map<number, { feeds: Record<string, ort.Tensor>; x: Float32Array; y: Int32Array; shift?: Float32Array; weights?: Float32Array; rowFeeds: [string, Float32Array][] }>();
 
   constructor(
     private readonly step: TrainStep,
@@ -284,16 +268,13 @@ class BatchFeeder {
     private readonly useWeights: boolean,
   ) {}
 
-  /** Fill the slot's buffers for `rows`; the features are copied on a worker thread (await `ready`). */
-  fill(rows: Int32Array, slot: number): { feeds: Record<string, ort.Tensor>; ready: Promise<void> } {
+  /** Fill the buffers for `rows`. */
+  fill(rows: Int32Array): { feeds: Record<string, ort.Tensor> } {
     const b = rows.length;
-    const buf = this.buffers(b, slot);
+    const buf = this.buffers(b);
     const { d, k, split, hooks, step } = this;
-    let ready = Promise.resolve();
     if (!this.baked) {
-      // Small batches are copied at once: a hand-off to a worker thread costs more than the copy.
-      if (b * d < ASYNC_GATHER_MIN_FLOATS) step.gatherRows(split.x, d, rows, buf.x);
-      else ready = step.gatherRowsAsync(split.x, d, rows, buf.x);
+      step.gatherRows(split.x, d, rows, buf.x);
       // Hook labels are read just before the step (labelsFor).
       if (!hooks.labels) for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
       for (const [name, out] of buf.rowFeeds) {
@@ -309,7 +290,7 @@ class BatchFeeder {
       if (hooks.batchWeights) hooks.batchWeights(rows, buf.weights);
       else for (let r = 0; r < b; r++) buf.weights[r] = hooks.weights![rows[r]];
     }
-    return { feeds: buf.feeds, ready };
+    return { feeds: buf.feeds };
   }
 
   /** Copy the current labels of a batch's rows into its feeds (filled by `fill`). */
@@ -319,8 +300,8 @@ class BatchFeeder {
   }
 
   /** The groups of a batch's rows, as a tensor reused per batch size. */
-  groupsFor(rows: Int32Array, groups: Int32Array, slot: number): ort.Tensor {
-    const key = `${rows.length}/${slot}`;
+  groupsFor(rows: Int32Array, groups: Int32Array): ort.Tensor {
+    const key = rows.length;
     let t = this.groupTensors.get(key);
     if (!t) {
       t = tensor('int32', new Int32Array(rows.length), [rows.length]);
@@ -331,10 +312,10 @@ class BatchFeeder {
     return t;
   }
 
-  private readonly groupTensors = new Map<string, ort.Tensor>();
+  private readonly groupTensors = new Map<number, ort.Tensor>();
 
-  private buffers(b: number, slot: number) {
-    const key = `${b}/${slot}`;
+  private buffers(b: number) {
+    const key = b;
     let buf = this.cache.get(key);
     if (!buf) {
       // A baked full batch feeds nothing per row but hook labels, which change.

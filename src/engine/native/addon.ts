@@ -14,10 +14,6 @@ export interface NativeAddon {
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, l2: number, stepScale: number, epsScaled: number, decayFactor: number, threads?: number): void;
   /** dst[r] = src[rows[r]] for rows of `dim` floats. */
   gatherRows(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): void;
-  /** The same copy on a libuv worker thread; `rows` and `dst` must not change until it settles. */
-  gatherRowsAsync(src: Float32Array, dim: number, rows: Int32Array, dst: Float32Array): Promise<void>;
-  /** Keep per-step tensors in the heap (glibc's mallopt); changes the host process's allocator. */
-  tuneAllocator(): void;
   ortOpen(libraryPath: string): string;
   ortCreateSession(bytes: Uint8Array, threads: number, spin: boolean, profilePrefix?: string): object;
   ortSessionNames(session: object): { inputs: string[]; outputs: string[] };
