@@ -365,10 +365,6 @@ class Evaluator {
   private failure: { error: unknown } | undefined;
   /** Evaluations scheduled and not yet delivered. */
   private pending = 0;
-  /** Whether no evaluation is running or waiting to run. */
-  get idle(): boolean {
-    return this.running === 0 && this.waiting.length === 0;
-  }
 
   /** The step of the last evaluation scheduled (−1: none). */
   lastScheduled = -1;
