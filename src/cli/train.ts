@@ -6,8 +6,7 @@ import { builtinDatasets } from '../data/builtin.js';
 import type { Evaluation } from '../eval/metrics.js';
 import { selectStep } from '../eval/selection.js';
 import { markdownTable } from '../report/table.js';
-import { runMethod } from '../experiments/method.js';
-import { presetFor } from '../experiments/presets.js';
+import { fit } from '../experiments/fit.js';
 import { resolveDataset } from '../experiments/datasets.js';
 import { makeProgress } from './progress.js';
 import type { HParamValue } from '../algorithms/registry.js';
@@ -32,52 +31,55 @@ export interface TrainFlags {
 
 export async function trainCommand(flags: TrainFlags): Promise<void> {
   const ds = await resolveDataset(flags);
-  const preset = presetFor(ds, { noise: flags.noise });
-  if (flags.steps !== undefined) preset.train.steps = flags.steps;
-  if (flags.lr !== undefined) preset.train.lr = flags.lr;
-  if (flags.batchSize !== undefined) preset.train.batchSize = flags.batchSize;
-  preset.train.evalTrain = true;
-  preset.train.keepBest = 'va_wga';
   const progress = makeProgress({ quiet: flags.quiet || flags.json });
   const t0 = performance.now();
-  const run = await runMethod(ds, preset, flags.algorithm, flags.seed, {
+  const clf = await fit(ds, {
+    method: flags.algorithm,
     hparams: flags.hparam,
+    seed: flags.seed,
+    preset: { noise: flags.noise },
+    steps: flags.steps,
+    lr: flags.lr,
+    batchSize: flags.batchSize,
+    evalTrain: true,
+    keepBest: 'va_wga',
     cacheDir: flags.cache || undefined,
-    onStep: (t, total, phase) => progress.update(t, total, phase),
+    onProgress: (t, total, phase) => progress.update(t, total, phase),
   });
   progress.stop();
   const seconds = (performance.now() - t0) / 1000;
-  const final = run.final;
+  const final = clf.curve[clf.curve.length - 1];
   // The paper's protocol reports the step with the best validation worst-group accuracy; the
   // tables are the final step's, so both are shown (and both models saved).
-  const selected = selectStep(run.curve, 'va_wga');
-  const best = run.result.best;
+  const selected = selectStep(clf.curve, 'va_wga');
+  const best = clf.best;
   if (!best || best.step !== selected.step) throw new Error(`internal: the kept parameters are of step ${best?.step}, the selected step is ${selected.step}`);
   const summary = {
     dataset: ds.name,
-    algorithm: run.algorithm,
+    algorithm: clf.method,
     seed: flags.seed,
-    hparams: run.hparams,
+    hparams: clf.hparams,
     steps: final.step,
     seconds: Math.round(seconds * 100) / 100,
     train: final.train ? splitSummary(ds, final.train) : undefined,
     test: splitSummary(ds, final.test),
-    flipRate: run.heldOut?.flipRate,
+    flipRate: clf.heldOut?.flipRate,
     selected: { criterion: 'va_wga', step: selected.step, val: splitSummary(ds, selected.val), test: splitSummary(ds, selected.test) },
   };
   if (flags.out) {
+    const s = clf.settings;
     await mkdir(flags.out, { recursive: true });
-    await writeFile(join(flags.out, 'config.json'), JSON.stringify({ dataset: ds.name, algorithm: run.algorithm, seed: flags.seed, hparams: run.hparams, model: preset.train.model.toJSON(), optimizer: preset.train.optimizer, lr: preset.train.lr, steps: preset.train.steps, batchSize: preset.train.batchSize }, null, 2));
-    await writeFile(join(flags.out, 'results.jsonl'), run.curve.map((p) => JSON.stringify(p)).join('\n') + '\n');
-    await run.result.classifier.predictor.exportOnnx(join(flags.out, 'model.onnx'));
-    await run.result.classifier.predictor.exportOnnx(join(flags.out, 'model-va_wga.onnx'), best.params);
+    await writeFile(join(flags.out, 'config.json'), JSON.stringify({ dataset: ds.name, algorithm: clf.method, seed: flags.seed, hparams: clf.hparams, model: s.model.toJSON(), optimizer: s.optimizer, lr: s.lr, steps: s.steps, batchSize: s.batchSize }, null, 2));
+    await writeFile(join(flags.out, 'results.jsonl'), clf.curve.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    await clf.exportOnnx(join(flags.out, 'model.onnx'));
+    await clf.exportOnnx(join(flags.out, 'model-va_wga.onnx'), best.params);
   }
-  await run.result.classifier.dispose();
+  await clf.dispose();
   if (flags.json) {
     console.log(JSON.stringify(summary));
     return;
   }
-  console.log(`${run.algorithm} on ${ds.name}, seed ${flags.seed}: ${final.step} steps in ${seconds.toFixed(1)} s${run.heldOut ? ` (XRM flip rate ${run.heldOut.flipRate.toFixed(3)})` : ''}`);
+  console.log(`${clf.method} on ${ds.name}, seed ${flags.seed}: ${final.step} steps in ${seconds.toFixed(1)} s${clf.heldOut ? ` (${clf.heldOut.source} flip rate ${clf.heldOut.flipRate.toFixed(3)}, held-out accuracy ${clf.heldOut.accuracy.toFixed(3)})` : ''}`);
   const rows: (string | number | null)[][] = [];
   for (const [split, ev] of [['train', final.train], ['test', final.test]] as const) {
     if (!ev) continue;

@@ -11,10 +11,11 @@ import type { HeldOutResult } from '../heldout/types.js';
 import type { Model } from '../nn/models.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
 import type { CompiledClassifier } from '../nn/classifier.js';
-import type { CurvePoint } from '../train/loop.js';
+import type { SelectionCriterion } from '../eval/selection.js';
+import type { CurvePoint, TrainResult, TrainSettings } from '../train/loop.js';
 import { InputError } from '../util/errors.js';
 import { heldOutFor, runMethod } from './method.js';
-import { presetFor } from './presets.js';
+import { presetFor, type PresetOptions } from './presets.js';
 
 export interface FitOptions {
   /** A method of the registry (erm, mat, groupdro, xrm+groupdro, rwg, subg, jtt, la). Default 'mat'. */
@@ -28,7 +29,12 @@ export interface FitOptions {
    */
   heldOut?: string | { source: string; [setting: string]: number | string } | HeldOutResult;
   seed?: number;
-  /** Training settings over the dataset's preset (built-in data) or the linear-head defaults. */
+  /** Options of a built-in dataset's preset (Figure 1's noise level). */
+  preset?: PresetOptions;
+  /**
+   * Training settings over the dataset's preset (built-in data) or the linear-head defaults, for
+   * the method and for the models that give held-out predictions.
+   */
   steps?: number;
   lr?: number;
   batchSize?: number | 'full';
@@ -36,6 +42,12 @@ export interface FitOptions {
   model?: Model;
   /** Evaluate on val and test every this many steps (the curve); 0: only at the end. */
   evalEvery?: number;
+  /** Also evaluate on the training split. */
+  evalTrain?: boolean;
+  /** Keep the parameters of the step this criterion selects (`best`; exportOnnx can write them). */
+  keepBest?: SelectionCriterion;
+  /** Save held-out predictions here, keyed by data and settings, and reuse them. */
+  cacheDir?: string;
   execution?: ExecutionOptions;
   /** Progress: `step` of `total` in `phase` (the held-out source's name, then the method's). */
   onProgress?(step: number, total: number, phase: string): void;
@@ -63,6 +75,10 @@ export class FittedClassifier {
     readonly hparams: Readonly<Record<string, HParamValue>>,
     /** Evaluations on val and test along training. */
     readonly curve: readonly CurvePoint[],
+    /** The method's training settings (the preset with the options over it). */
+    readonly settings: Readonly<Omit<TrainSettings, 'seed'>>,
+    /** With options.keepBest: the selected step and its parameters. */
+    readonly best: TrainResult['best'],
     /** The held-out predictions the method used, when it used any. */
     readonly heldOut: HeldOutSummary | undefined,
     private readonly compiled: CompiledClassifier,
@@ -98,13 +114,16 @@ export class FittedClassifier {
     return evaluateLogits(logits, s.y, groupsOf(s, ds.numAttributes), numGroups(ds), ds.numClasses);
   }
 
-  /** A standalone ONNX model (input "x" [n, d], output "logits" [n, K]) with the final parameters. */
-  exportBytes(): Uint8Array {
-    return this.predictor().exportBytes();
+  /**
+   * A standalone ONNX model (input "x" [n, d], output "logits" [n, K]) with the final parameters,
+   * or given ones (e.g. `best.params`).
+   */
+  exportBytes(params?: readonly Float32Array[]): Uint8Array {
+    return this.predictor().exportBytes(params);
   }
 
-  async exportOnnx(path: string): Promise<void> {
-    await writeFile(path, this.exportBytes());
+  async exportOnnx(path: string, params?: readonly Float32Array[]): Promise<void> {
+    await writeFile(path, this.exportBytes(params));
   }
 
   /** Free the ONNX Runtime sessions. */
@@ -141,14 +160,17 @@ export async function fit(data: Dataset | DatasetArrays, options: FitOptions = {
   if (!Number.isInteger(seed)) throw new InputError(`seed must be an integer, got ${seed}`);
   const algorithm = getAlgorithm(options.method ?? 'mat');
   const execution = resolveExecution(options.execution);
-  const preset = presetFor(ds);
-  const overrides = { steps: options.steps, lr: options.lr, batchSize: options.batchSize, optimizer: options.optimizer, model: options.model, evalEvery: options.evalEvery };
+  const preset = presetFor(ds, options.preset);
+  const overrides = { steps: options.steps, lr: options.lr, batchSize: options.batchSize, optimizer: options.optimizer, model: options.model };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     (preset.train as unknown as Record<string, unknown>)[key] = value;
-    if (key !== 'evalEvery') (preset.xrm as unknown as Record<string, unknown>)[key] = value;
+    (preset.xrm as unknown as Record<string, unknown>)[key] = value;
   }
-  const common = { hparams: options.hparams, execution, onStep: options.onProgress };
+  if (options.evalEvery !== undefined) preset.train.evalEvery = options.evalEvery;
+  if (options.evalTrain !== undefined) preset.train.evalTrain = options.evalTrain;
+  if (options.keepBest !== undefined) preset.train.keepBest = options.keepBest;
+  const common = { hparams: options.hparams, execution, cacheDir: options.cacheDir, onStep: options.onProgress };
   let heldOut: HeldOutResult | undefined;
   if (algorithm.needsHeldOut) {
     const given = options.heldOut;
@@ -160,7 +182,7 @@ export async function fit(data: Dataset | DatasetArrays, options: FitOptions = {
     }
   }
   const run = await runMethod(ds, preset, algorithm.name, seed, { ...common, heldOut });
-  return new FittedClassifier(ds, run.algorithm, run.hparams, run.curve, heldOut && summarize(heldOut, ds), run.result.classifier);
+  return new FittedClassifier(ds, run.algorithm, run.hparams, run.curve, preset.train, run.result.best, heldOut && summarize(heldOut, ds), run.result.classifier);
 }
 
 function summarize(heldOut: HeldOutResult, ds: Dataset): HeldOutSummary {
