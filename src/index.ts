@@ -10,7 +10,7 @@ export { makeSpuriousEmbeddings } from './data/embeddings.js';
 export { loadDatasetFile } from './data/files/load.js';
 export { loadBenchmark } from './data/benchmarks/index.js';
 
-export { setExecutionDefaults, resolveExecution, nativeAvailable, type ExecutionOptions, type Execution } from './engine/execution.js';
+export { setExecutionDefaults, resolveExecution, type ExecutionOptions, type Execution } from './engine/execution.js';
 export { executionFromEnvironment } from './environment.js';
 export { Graph, Value } from './engine/graph.js';
 export { gradients } from './engine/autodiff.js';

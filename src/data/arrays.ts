@@ -69,18 +69,22 @@ function inferDim(x: SplitArrays['x'], name: string): number {
 
 function toSplit(s: SplitArrays, dim: number, name: string): Split {
   if (!s || !s.x || !s.y) throw new InputError(`${name}: expected { x, y, a? }`);
-  let x: Float32Array;
-  if (s.x instanceof Float32Array) x = s.x;
-  else {
-    const rows = s.x as ArrayLike<ArrayLike<number>>;
-    x = new Float32Array(rows.length * dim);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
-      if (!row || row.length !== dim) throw new InputError(`${name}.x[${r}]: expected ${dim} features, got ${row?.length ?? 'none'}`);
-      for (let j = 0; j < dim; j++) x[r * dim + j] = row[j];
-    }
+  return { x: flatRows(s.x, dim, `${name}.x`).x, y: integers(s.y, `${name}.y`), a: s.a ? integers(s.a, `${name}.a`) : undefined };
+}
+
+/** Rows of `dim` features as one row-major Float32Array (a flat one is checked and kept), and their count. */
+export function flatRows(x: SplitArrays['x'], dim: number, name: string): { x: Float32Array; n: number } {
+  if (x instanceof Float32Array) {
+    if (x.length % dim !== 0) throw new InputError(`${name} has ${x.length} values, not a whole number of rows of ${dim} features`);
+    return { x, n: x.length / dim };
   }
-  return { x, y: integers(s.y, `${name}.y`), a: s.a ? integers(s.a, `${name}.a`) : undefined };
+  const flat = new Float32Array(x.length * dim);
+  for (let r = 0; r < x.length; r++) {
+    const row = x[r];
+    if (!row || row.length !== dim) throw new InputError(`${name}[${r}]: expected ${dim} features, got ${row?.length ?? 'none'}`);
+    for (let j = 0; j < dim; j++) flat[r * dim + j] = row[j];
+  }
+  return { x: flat, n: x.length };
 }
 
 function integers(values: ArrayLike<number>, name: string): Int32Array {

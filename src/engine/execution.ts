@@ -59,8 +59,3 @@ export function nativeAddon(execution: Pick<Execution, 'native'>): NativeAddon {
 function withoutUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-
-/** Whether the native addon can be used in this process (built, and ONNX Runtime found). */
-export function nativeAvailable(): boolean {
-  return 'addon' in loadNativeAddon();
-}

@@ -55,14 +55,11 @@ export interface EmitOptions {
   outputs: readonly { name: string; value: Value }[];
   /** Inputs to bake in as initializers (e.g. trained parameters in an exported predictor). */
   bake?: ReadonlyMap<Value, ConstantData>;
-  /** Sizes for named dims, fixed in the model's declared shapes (e.g. a predictor's feature count). */
-  dims?: Readonly<Record<string, number>>;
   graphName?: string;
 }
 
 /** Encode the part of `graph` that the outputs need as ONNX model bytes. */
 export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
-  const shapeOf = (v: Value): Value['shape'] => v.shape.map((d) => (typeof d === 'string' && opts.dims?.[d] !== undefined ? opts.dims[d] : d));
   const needed = neededNodes(graph, opts.outputs.map((o) => o.value));
   const initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
@@ -92,7 +89,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       const data = graph.constants.get(v) ?? opts.bake?.get(v);
       if (data && !emittedConstants.has(v)) {
         emittedConstants.add(v);
-        initializers.push(tensorProto(v.name, v.dtype, shapeOf(v) as number[], data));
+        initializers.push(tensorProto(v.name, v.dtype, v.shape as number[], data));
       } else if (!data && !v.producer && !kept.has(v)) {
         throw new Error(`emitOnnx: the outputs depend on input ${v}, which was neither listed as an input nor baked`);
       }
@@ -143,7 +140,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
   const outputInfos = opts.outputs.map(({ name, value }) => {
     const src = ctx.name(value);
     if (src !== name) ctx.node('Identity', [src], [name]);
-    return valueInfo(name, value.dtype, shapeOf(value));
+    return valueInfo(name, value.dtype, value.shape);
   });
 
   const model = onnx.ModelProto.create({
@@ -155,7 +152,7 @@ export function emitOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
       node: nodes,
       initializer: initializers,
       input: [
-        ...opts.inputs.filter((v) => !opts.bake?.has(v)).map((v) => valueInfo(v.name, v.dtype, shapeOf(v))),
+        ...opts.inputs.filter((v) => !opts.bake?.has(v)).map((v) => valueInfo(v.name, v.dtype, v.shape)),
         ...[...dimInputs].map(([name, dtype]) => scalarInfo(name, dtype)),
       ],
       output: outputInfos,

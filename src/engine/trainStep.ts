@@ -114,9 +114,8 @@ export class TrainStep {
     if (params.length !== initialParams.length) {
       throw new Error(`TrainStep: ${params.length} parameters but ${initialParams.length} initial values`);
     }
-    const shapeOf = fixedShapes();
     params.forEach((p, i) => {
-      const size = sizeOf(shapeOf(p));
+      const size = sizeOf(fixedShape(p));
       if (p.dtype !== 'float32') throw new Error(`TrainStep: parameter ${p} must be float32`);
       if (initialParams[i].length !== size) {
         throw new Error(`TrainStep: parameter ${p.name} needs ${size} values, got ${initialParams[i].length}`);
@@ -133,7 +132,7 @@ export class TrainStep {
     let makePlacement: (() => Placement) | undefined;
     if (kernels) {
       params.forEach((p, i) => outputs.push({ name: `${p.name}${SEP}grad`, value: grads[i] }));
-      makePlacement = () => nativePlacement(spec, kernels, execution, shapeOf);
+      makePlacement = () => nativePlacement(spec, kernels, execution);
     } else {
       const scalars: Record<string, Value> = {};
       for (const name of update.scalarNames) {
@@ -149,7 +148,7 @@ export class TrainStep {
         outputs.push({ name: `${p.name}${SEP}next`, value: next.param });
         state.forEach((s, k) => outputs.push({ name: `${s.name}${SEP}next`, value: next.state[k] }));
       });
-      makePlacement = () => graphPlacement(spec, slots, shapeOf);
+      makePlacement = () => graphPlacement(spec, slots);
     }
     const extra = Object.entries(spec.outputs ?? {});
     for (const [name, value] of extra) {
@@ -218,11 +217,10 @@ export class TrainStep {
       if (!v) throw new Error(`TrainStep.run: unknown output "${name}"; outputs: ${this.outputNames.join(', ')}`);
       outputs[name] = fetches[name] = this.outputBuffer(name, v);
     }
-    const session = this.session;
     // Steps are short: they run on the main thread when the runner can (no hand-off to a worker
     // thread and back).
-    if (session.runSync) session.runSync(this.feeds, fetches);
-    else await session.run(this.feeds, fetches);
+    if (this.session.runSync) this.session.runSync(this.feeds, fetches);
+    else await this.session.run(this.feeds, fetches);
     this.placement.finish(scalars);
     this.stepCount = t;
     return { loss: this.loss.data[0] as number, outputs };
@@ -289,11 +287,11 @@ export class TrainStep {
 }
 
 /** Parameters and state double-buffered: fed from one set, fetched into the other, then swapped. */
-function graphPlacement(spec: TrainStepSpec, slots: Value[], shapeOf: (v: Value) => number[]): Placement {
+function graphPlacement(spec: TrainStepSpec, slots: Value[]): Placement {
   const buffers = [0, 1].map(() => slots.map((v) => {
     const k = spec.params.indexOf(v);
-    const data = k >= 0 ? Float32Array.from(spec.initialParams[k]) : new Float32Array(sizeOf(shapeOf(v)));
-    return tensor('float32', data, shapeOf(v));
+    const data = k >= 0 ? Float32Array.from(spec.initialParams[k]) : new Float32Array(sizeOf(fixedShape(v)));
+    return tensor('float32', data, fixedShape(v));
   }));
   const paramIndex = spec.params.map((p) => slots.indexOf(p));
   const perParam = spec.update.stateSlots.length;
@@ -315,10 +313,10 @@ function graphPlacement(spec: TrainStepSpec, slots: Value[], shapeOf: (v: Value)
 }
 
 /** Parameters and state in single buffers updated in place by the fused kernels after the graph gives the gradients. */
-function nativePlacement(spec: TrainStepSpec, kernels: NativeAddon, execution: Execution, shapeOf: (v: Value) => number[]): Placement {
-  const params = spec.params.map((p, i) => tensor('float32', Float32Array.from(spec.initialParams[i]), shapeOf(p)));
-  const grads = spec.params.map((p) => tensor('float32', new Float32Array(sizeOf(shapeOf(p))), shapeOf(p)));
-  const states = spec.params.map((p) => spec.update.stateSlots.map(() => new Float32Array(sizeOf(shapeOf(p)))));
+function nativePlacement(spec: TrainStepSpec, kernels: NativeAddon, execution: Execution): Placement {
+  const params = spec.params.map((p, i) => tensor('float32', Float32Array.from(spec.initialParams[i]), fixedShape(p)));
+  const grads = spec.params.map((p) => tensor('float32', new Float32Array(sizeOf(fixedShape(p))), fixedShape(p)));
+  const states = spec.params.map((p) => spec.update.stateSlots.map(() => new Float32Array(sizeOf(fixedShape(p)))));
   const update = spec.update.nativeUpdate!.bind(spec.update);
   const threads = spec.updateThreads ?? execution.threads;
   return {
@@ -338,8 +336,8 @@ function nativePlacement(spec: TrainStepSpec, kernels: NativeAddon, execution: E
 }
 
 /** Every dim of a parameter or state value as a number. */
-function fixedShapes(): (v: Value) => number[] {
-  return (v) => v.shape.map((d) => {
+function fixedShape(v: Value): number[] {
+  return v.shape.map((d) => {
     if (typeof d !== 'number') throw new Error(`${v.name}: shape [${v.shape.join(', ')}] must be fully known`);
     return d;
   });

@@ -2,17 +2,18 @@
 // plain arrays) and named options in, a fitted classifier out. Input is validated here, once.
 import { writeFile } from 'node:fs/promises';
 import { getAlgorithm, type HParamValue } from '../algorithms/registry.js';
-import { toDataset, type DatasetArrays } from '../data/arrays.js';
-import { groupsOf, numGroups, type Dataset, type SplitName } from '../data/dataset.js';
+import { heldOutProbabilities } from '../algorithms/shift.js';
+import { flatRows, toDataset, type DatasetArrays, type SplitArrays } from '../data/arrays.js';
+import type { Dataset, SplitName } from '../data/dataset.js';
 import { resolveExecution, type ExecutionOptions } from '../engine/index.js';
-import { evaluateLogits, predictionsFromLogits, type Evaluation } from '../eval/metrics.js';
+import { predictionsFromLogits, type Evaluation } from '../eval/metrics.js';
 import { getHeldOutSource } from '../heldout/registry.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import type { Model } from '../nn/models.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
 import type { CompiledClassifier } from '../nn/classifier.js';
 import type { SelectionCriterion } from '../eval/selection.js';
-import type { CurvePoint, TrainResult, TrainSettings } from '../train/loop.js';
+import { evaluate, type CurvePoint, type TrainResult, type TrainSettings } from '../train/loop.js';
 import { InputError } from '../util/errors.js';
 import { heldOutFor, runMethod } from './method.js';
 import { presetFor, type PresetOptions } from './presets.js';
@@ -85,33 +86,23 @@ export class FittedClassifier {
   ) {}
 
   /** Class probabilities (softmax of the logits), n × K row-major. */
-  async predictProba(x: Float32Array | ArrayLike<ArrayLike<number>>): Promise<Float32Array> {
-    const { flat, n } = this.rows(x);
-    const logits = await this.predictor().run(flat, n);
-    const k = this.dataset.numClasses;
-    for (let r = 0; r < n; r++) {
-      let m = -Infinity;
-      for (let c = 0; c < k; c++) m = Math.max(m, logits[r * k + c]);
-      let z = 0;
-      for (let c = 0; c < k; c++) z += (logits[r * k + c] = Math.exp(logits[r * k + c] - m));
-      for (let c = 0; c < k; c++) logits[r * k + c] /= z;
-    }
-    return logits;
+  async predictProba(x: SplitArrays['x']): Promise<Float32Array> {
+    const rows = flatRows(x, this.dataset.dim, 'x');
+    const logits = await this.predictor().run(rows.x, rows.n);
+    // Softmax at temperature 1.
+    return Float32Array.from(heldOutProbabilities(logits, rows.n, this.dataset.numClasses, 1));
   }
 
   /** The most probable class of each row. */
-  async predict(x: Float32Array | ArrayLike<ArrayLike<number>>): Promise<Int32Array> {
-    const { flat, n } = this.rows(x);
-    return predictionsFromLogits(await this.predictor().run(flat, n), n, this.dataset.numClasses);
+  async predict(x: SplitArrays['x']): Promise<Int32Array> {
+    const rows = flatRows(x, this.dataset.dim, 'x');
+    return predictionsFromLogits(await this.predictor().run(rows.x, rows.n), rows.n, this.dataset.numClasses);
   }
 
   /** Accuracy overall, per group and worst-group, on a split of the dataset (default test). */
   async evaluate(split: SplitName = 'test'): Promise<Evaluation> {
-    const ds = this.dataset;
-    const s = ds[split];
-    if (!s) throw new InputError(`evaluate: no split "${split}"; expected train, val or test`);
-    const logits = await this.predictor().run(s.x, s.y.length);
-    return evaluateLogits(logits, s.y, groupsOf(s, ds.numAttributes), numGroups(ds), ds.numClasses);
+    if (!this.dataset[split]) throw new InputError(`evaluate: no split "${split}"; expected train, val or test`);
+    return evaluate(this.predictor(), this.dataset, split);
   }
 
   /**
@@ -136,20 +127,6 @@ export class FittedClassifier {
   private predictor() {
     if (this.disposed) throw new Error('this classifier has been disposed');
     return this.compiled.predictor;
-  }
-
-  private rows(x: Float32Array | ArrayLike<ArrayLike<number>>): { flat: Float32Array; n: number } {
-    const d = this.dataset.dim;
-    if (x instanceof Float32Array) {
-      if (x.length % d !== 0) throw new InputError(`x has ${x.length} values, not a whole number of rows of ${d} features`);
-      return { flat: x, n: x.length / d };
-    }
-    const flat = new Float32Array(x.length * d);
-    for (let r = 0; r < x.length; r++) {
-      if (x[r]?.length !== d) throw new InputError(`x[${r}]: expected ${d} features, got ${x[r]?.length ?? 'none'}`);
-      for (let j = 0; j < d; j++) flat[r * d + j] = x[r][j];
-    }
-    return { flat, n: x.length };
   }
 }
 

@@ -166,7 +166,6 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     // The update's helpers take only work not yet started, so it can use the evaluation's cores
     // whenever they are idle.
     updateThreads: totalThreads,
-    // Steps taken while no evaluation runs use every core.
   });
   const step = classifier.step;
   if (settings.resume) step.loadState(settings.resume);
@@ -226,7 +225,6 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       const rows = Int32Array.from(sampler.next());
       const t = step.steps + 1;
       const current = prepare(rows);
-      if (hooks.labels) feeder.labelsFor(rows, hooks.labels, current.feeds);
       const result = await step.run(current.feeds, { lr: settings.lr, fetch });
       if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
       lastLoss = result.loss;
@@ -273,10 +271,11 @@ class BatchFeeder {
     const b = rows.length;
     const buf = this.buffers(b);
     const { d, k, split, hooks, step } = this;
+    // A batch is filled just before its step runs, so hook labels carry the last step's changes.
+    const labels = hooks.labels ?? (this.baked ? undefined : split.y);
+    if (labels) for (let r = 0; r < b; r++) buf.y[r] = labels[rows[r]];
     if (!this.baked) {
       step.gatherRows(split.x, d, rows, buf.x);
-      // Hook labels are read just before the step (labelsFor).
-      if (!hooks.labels) for (let r = 0; r < b; r++) buf.y[r] = split.y[rows[r]];
       for (const [name, out] of buf.rowFeeds) {
         const from = hooks.rowFeeds![name];
         for (let r = 0; r < b; r++) out[r] = from[rows[r]];
@@ -291,12 +290,6 @@ class BatchFeeder {
       else for (let r = 0; r < b; r++) buf.weights[r] = hooks.weights![rows[r]];
     }
     return { feeds: buf.feeds };
-  }
-
-  /** Copy the current labels of a batch's rows into its feeds (filled by `fill`). */
-  labelsFor(rows: Int32Array, labels: Int32Array, feeds: Record<string, ort.Tensor>): void {
-    const y = feeds.y.data as Int32Array;
-    for (let r = 0; r < rows.length; r++) y[r] = labels[rows[r]];
   }
 
   /** The groups of a batch's rows, as a tensor reused per batch size. */
@@ -315,8 +308,7 @@ class BatchFeeder {
   private readonly groupTensors = new Map<number, ort.Tensor>();
 
   private buffers(b: number) {
-    const key = b;
-    let buf = this.cache.get(key);
+    let buf = this.cache.get(b);
     if (!buf) {
       // A baked full batch feeds nothing per row but hook labels, which change.
       const feedLabels = !this.baked || !!this.hooks.labels;
@@ -332,7 +324,7 @@ class BatchFeeder {
       const weights = this.useWeights ? new Float32Array(b) : undefined;
       if (weights) feeds.weights = tensor('float32', weights, [b]);
       buf = { feeds, x, y, shift, weights, rowFeeds };
-      this.cache.set(key, buf);
+      this.cache.set(b, buf);
     }
     return buf;
   }
