@@ -65,6 +65,9 @@ export function partitionRows(
   return out;
 }
 
+/** Receives a loader's notes: things done to the data that the user should know about. */
+export type NoteHandler = (message: string) => void;
+
 export interface FinishArgs {
   name: string;
   /** File (or folder) named in error messages. */
@@ -81,9 +84,15 @@ export interface FinishArgs {
   attrWhat?: string;
   /** How the split source is named, e.g. 'column "split"'. */
   splitWhat?: string;
+  /** Receives notes (numeric labels mapped to 0..K−1, a class with a single training example). */
+  onNote?: NoteHandler;
 }
 
-/** Check the assembled dataset up front (empty splits, a single class, a constant attribute) and build it. */
+/**
+ * Check the assembled dataset up front (empty splits, a single class, a training split with one class,
+ * a class with no training example, a constant attribute) and build it. Notes (not errors): numeric
+ * labels other than 0..K−1, mapped in sorted order; a class with a single training example.
+ */
 export function finishDataset(args: FinishArgs): Dataset {
   const { source, splits } = args;
   const sizes = SPLIT_NAMES.map((s) => `${s} ${splits[s].y.length}`).join(', ');
@@ -101,6 +110,7 @@ export function finishDataset(args: FinishArgs): Dataset {
     const only = args.classNames?.[[...seenY][0]] ?? [...seenY][0];
     throw new InputError(`${source}: label ${args.labelWhat} has a single class (${show(only)}); expected at least 2 classes`);
   }
+  checkTrainingClasses(args);
   if (splits.train.a) {
     const seenA = new Set<number>();
     for (const s of SPLIT_NAMES) for (const v of splits[s].a ?? []) seenA.add(v);
@@ -129,6 +139,49 @@ export function finishDataset(args: FinishArgs): Dataset {
     throw new InputError(`${source}: ${(e as Error).message}`, { cause: e });
   }
   return ds;
+}
+
+/** Labels in messages: the class names (original values) with their training counts. */
+function classListing(names: readonly string[], counts: readonly number[]): string {
+  const shown = names.map((name, k) => `${name} (${counts[k]})`);
+  return shown.length > 30 ? `${shown.slice(0, 30).join(', ')}, ... (${shown.length} in all)` : shown.join(', ');
+}
+
+function checkTrainingClasses(args: FinishArgs): void {
+  const { source, splits, numClasses } = args;
+  const names = Array.from({ length: numClasses }, (_, k) => args.classNames?.[k] ?? String(k));
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const v of splits.train.y) if (v >= 0 && v < numClasses) counts[v]++;
+  const listing = `labels (training examples): ${classListing(names, counts)}`;
+  const present = counts.filter((c) => c > 0).length;
+  if (present === 1) {
+    throw new InputError(
+      `${source}: the training split of ${args.labelWhat} holds a single class (${show(names[counts.findIndex((c) => c > 0)])}); ` +
+      `${listing}. A classifier needs training examples of at least 2 classes: move rows of the other classes into the training split`,
+    );
+  }
+  const missing = names.filter((_, k) => counts[k] === 0);
+  if (missing.length > 0) {
+    throw new InputError(
+      `${source}: ${missing.length === 1 ? 'class' : 'classes'} ${missing.map(show).join(', ')} of ${args.labelWhat} ` +
+      `${missing.length === 1 ? 'has' : 'have'} no training example; ${listing}. ` +
+      'Every class needs training examples: move some of its rows into the training split, or drop them',
+    );
+  }
+  const numeric = names.every((n) => /^-?\d+$/.test(n));
+  if (numeric && names.some((n, k) => Number(n) !== k)) {
+    args.onNote?.(
+      `${source}: labels of ${args.labelWhat} are ${names.join(', ')}, not 0..${numClasses - 1}; ` +
+      `mapped in sorted order to classes ${names.map((n, k) => `${n} → ${k}`).join(', ')}`,
+    );
+  }
+  const single = names.filter((_, k) => counts[k] === 1);
+  if (single.length > 0) {
+    args.onNote?.(
+      `${source}: ${single.length === 1 ? 'class' : 'classes'} ${single.map(show).join(', ')} of ${args.labelWhat} ` +
+      `${single.length === 1 ? 'has' : 'have'} a single training example (${listing}); check that ${single.length === 1 ? 'it is' : 'they are'} not a typo`,
+    );
+  }
 }
 
 /** First non-finite value of an n × d feature matrix, or null. */

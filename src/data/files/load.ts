@@ -1,6 +1,6 @@
-// Load a Dataset from one file: an NPZ archive of arrays, or a CSV / Parquet table.
+// Load a Dataset from one file: an NPZ archive of arrays, a folder of .npy files, or a CSV / Parquet table.
 //
-// NPZ: arrays `x` (or `X`, `features`; n × d, or n × ... flattened), `y` (or `label`, `labels`),
+// NPZ, or a folder of .npy files (x.npy, y.npy, ...: the same names): arrays `x` (or `X`, `features`; n × d, or n × ... flattened), `y` (or `label`, `labels`),
 // optional `a` (or `attr`, `attribute`), and `split` (0/1/2 or train/val/valid/validation/test);
 // or separate arrays per split: `x_train, y_train, a_train, x_val, y_val, a_val, x_test, ...`
 // (`valid` / `validation` accepted for `val`). Option `label` / `attr` / `split` / `features[0]` name
@@ -18,11 +18,13 @@ import path from 'node:path';
 import type { Dataset, Split, SplitName } from '../dataset.js';
 import { SPLIT_NAMES } from '../dataset.js';
 import { InputError, show } from '../../util/errors.js';
-import { readNpz, toFloat32, type NpyArray } from './npy.js';
+import { toFloat32, type NpyArray } from './npy.js';
+import { npyDirSource, npzSource, type ArraySource } from './arraySource.js';
 import { cellNumber, getColumn, isNumericColumn, readTable, tableFormatOf, type Table, type TableColumn } from './table.js';
 import {
   encodeCategories,
   finishDataset,
+  type NoteHandler,
   firstNonFinite,
   partitionRows,
   splitCode,
@@ -40,21 +42,33 @@ export interface LoadOptions {
   features?: string[];
   /** Dataset name (default: the file name without its extension). */
   name?: string;
-  /** Read NPZ arrays into SharedArrayBuffers (for sharing between worker threads without a copy). */
+  /** Read NPY/NPZ arrays into SharedArrayBuffers (for sharing between worker threads without a copy). */
   shared?: boolean;
+  /**
+   * Called with what the loader did that the user should know about (labels mapped to 0..K−1,
+   * float16 features widened, a class with a single training example); by default nothing is said.
+   */
+  onNote?: NoteHandler;
 }
 
-/** Load a dataset from a .npz, .csv, .tsv, .parquet or .pq file. Throws InputError for malformed input. */
+/**
+ * Load a dataset from a .npz, .csv, .tsv, .parquet or .pq file, or a folder of .npy files.
+ * Throws InputError for malformed input.
+ */
 export async function loadDatasetFile(file: string, opts: LoadOptions): Promise<Dataset> {
   if (!fs.existsSync(file)) throw new InputError(`${file}: file not found`);
   const ext = path.extname(file).toLowerCase();
-  const name = opts.name ?? path.basename(file, path.extname(file));
-  if (ext === '.npz') return loadNpzDataset(file, { ...opts, name });
+  const name = opts.name ?? (path.basename(file, path.extname(file)) || 'data');
+  if (fs.statSync(file).isDirectory()) return loadArraysDataset(npyDirSource(file, opts), { ...opts, name });
+  if (ext === '.npz') return loadArraysDataset(npzSource(file, opts), { ...opts, name });
   if (tableFormatOf(file)) return loadTableDataset(file, { ...opts, name });
   if (ext === '.npy') {
-    throw new InputError(`${file}: a .npy file holds a single array; save x, y (and a, split) together with np.savez into a .npz file`);
+    throw new InputError(
+      `${file}: a .npy file holds a single array; put x.npy, y.npy, split.npy (and a.npy) in a folder and pass the folder, ` +
+      'or save them together with np.savez into a .npz file',
+    );
   }
-  throw new InputError(`${file}: unknown data file type "${ext}" (expected .npz, .csv, .tsv, .parquet or .pq)`);
+  throw new InputError(`${file}: unknown data file type "${ext}" (expected .npz, .csv, .tsv, .parquet, .pq, or a folder of .npy files)`);
 }
 
 // ---------- tables ----------
@@ -157,6 +171,7 @@ async function loadTableDataset(file: string, opts: LoadOptions & { name: string
     labelWhat: `column "${opts.label}"`,
     attrWhat: opts.attr ? `column "${opts.attr}"` : undefined,
     splitWhat: `column "${splitName}"`,
+    onNote: opts.onNote,
   });
 }
 
@@ -167,8 +182,8 @@ const Y_NAMES = ['y', 'label', 'labels'];
 const A_NAMES = ['a', 'attr', 'attribute'];
 const SPLIT_SUFFIXES: Record<SplitName, string[]> = { train: ['train'], val: ['val', 'valid', 'validation'], test: ['test'] };
 
-function pick(arrays: Record<string, NpyArray>, names: readonly (string | undefined)[]): [string, NpyArray] | null {
-  for (const n of names) if (n && arrays[n]) return [n, arrays[n]];
+function pick(arrays: ArraySource, names: readonly (string | undefined)[]): [string, NpyArray] | null {
+  for (const n of names) if (n && arrays.names.includes(n)) return [n, arrays.get(n)];
   return null;
 }
 
@@ -193,7 +208,7 @@ function arrayCategories(file: string, arrName: string, arr: NpyArray, n: number
   return out;
 }
 
-function featuresOf(file: string, name: string, arr: NpyArray): { x: Float32Array; n: number; d: number } {
+function featuresOf(file: string, name: string, arr: NpyArray, onNote?: NoteHandler): { x: Float32Array; n: number; d: number } {
   if (arr.shape.length < 2) {
     throw new InputError(`${file}: array "${name}" has shape (${arr.shape.join(', ')}); expected a 2-D array (n examples × d features)`);
   }
@@ -201,6 +216,7 @@ function featuresOf(file: string, name: string, arr: NpyArray): { x: Float32Arra
   const d = arr.shape.slice(1).reduce((s, v) => s * v, 1);
   if (d === 0) throw new InputError(`${file}: array "${name}" has shape (${arr.shape.join(', ')}); expected at least one feature`);
   const x = toFloat32(arr, `${file}: array "${name}"`);
+  if (arr.dtype === 'float16') onNote?.(`${file}: array "${name}" is float16; converted to float32 (${n} × ${d} values)`);
   const bad = firstNonFinite(x, d);
   if (bad) {
     throw new InputError(`${file}: array "${name}", row ${bad.row + 1}, column ${bad.col}: ${bad.value} (features must be finite numbers, not NaN or infinite)`);
@@ -208,9 +224,9 @@ function featuresOf(file: string, name: string, arr: NpyArray): { x: Float32Arra
   return { x, n, d };
 }
 
-function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dataset {
-  const arrays = readNpz(file, { shared: opts.shared });
-  const names = Object.keys(arrays);
+function loadArraysDataset(arrays: ArraySource, opts: LoadOptions & { name: string }): Dataset {
+  const file = arrays.path;
+  const names = arrays.names;
   const listed = names.length ? names.join(', ') : '(none)';
   const xPick = pick(arrays, [opts.features?.[0], ...X_NAMES]);
   const labelNames = [opts.label, ...Y_NAMES];
@@ -218,7 +234,7 @@ function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dat
 
   if (xPick) {
     const [xName, xArr] = xPick;
-    const { x, n, d } = featuresOf(file, xName, xArr);
+    const { x, n, d } = featuresOf(file, xName, xArr, opts.onNote);
     const yPick = pick(arrays, labelNames);
     if (!yPick) throw new InputError(`${file}: no label array (looked for ${labelNames.filter(Boolean).join(' / ')}; arrays: ${listed})`);
     const sPick = pick(arrays, [opts.split, 'split']);
@@ -258,6 +274,7 @@ function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dat
       labelWhat: `array "${yPick[0]}"`,
       attrWhat: aPick ? `array "${aPick[0]}"` : undefined,
       splitWhat: `array "${sName}"`,
+      onNote: opts.onNote,
     });
   }
 
@@ -279,7 +296,7 @@ function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dat
   for (const s of SPLIT_NAMES) {
     const xp = pick(arrays, SPLIT_SUFFIXES[s].flatMap((suf) => [`${xBase}_${suf}`, `X_${suf}`]));
     if (!xp) throw new InputError(`${file}: split "${s}" has no examples: array "${xBase}_${s}" not found (arrays: ${listed})`);
-    const { x, n, d } = featuresOf(file, xp[0], xp[1]);
+    const { x, n, d } = featuresOf(file, xp[0], xp[1], opts.onNote);
     if (dim >= 0 && d !== dim) {
       throw new InputError(`${file}: array "${xp[0]}" has ${d} features per row but "${xBase}_train" has ${dim}; expected the same feature dimension`);
     }
@@ -327,5 +344,6 @@ function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dat
     labelWhat: `arrays "${perSplit.train.yName}" / "${perSplit.val.yName}" / "${perSplit.test.yName}"`,
     attrWhat: withAttr ? `arrays "${perSplit.train.aName}" / ...` : undefined,
     splitWhat: 'arrays',
+    onNote: opts.onNote,
   });
 }

@@ -2,7 +2,8 @@
 // dtypes) and write (float32 / int32 / float64 / int64 / uint8 arrays).
 //
 // Reading a .npy file makes one copy of the data: the file is read into one buffer and the returned
-// typed array is a view of it (the header's few bytes stay in front). Exceptions, which copy: float16
+// typed array is a view of it (the header's few bytes stay in front). Node has no mmap; this is the
+// closest: one read from disk, no second copy, and with `shared` the buffer is a SharedArrayBuffer. Exceptions, which copy: float16
 // (widened to float32), big-endian dtypes, and data that is not aligned to its item size.
 // .npz files are zip archives of .npy entries, stored (np.savez) or deflated (np.savez_compressed),
 // read with fflate.
@@ -209,12 +210,15 @@ function halfToFloat(h: Uint16Array): Float32Array {
   return out;
 }
 
-/** Read a whole file into one fresh buffer (byteOffset 0, so typed views of it are aligned). */
-export function readFileBytes(path: string): Uint8Array {
+/**
+ * Read a whole file into one fresh buffer (byteOffset 0, so typed views of it are aligned); a
+ * SharedArrayBuffer with `shared`, so that worker threads can read the arrays viewing it.
+ */
+export function readFileBytes(path: string, opts: { shared?: boolean } = {}): Uint8Array {
   const fd = openForReading(path);
   try {
     const size = fs.fstatSync(fd).size;
-    const out = new Uint8Array(new ArrayBuffer(size));
+    const out = new Uint8Array(opts.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
     const CHUNK = 1 << 30;
     let off = 0;
     while (off < size) {
@@ -229,8 +233,8 @@ export function readFileBytes(path: string): Uint8Array {
 }
 
 /** Read a .npy file (one copy of the data: the returned array views the file buffer). */
-export function readNpy(path: string): NpyArray {
-  return parseNpy(readFileBytes(path), path);
+export function readNpy(path: string, opts: { shared?: boolean } = {}): NpyArray {
+  return parseNpy(readFileBytes(path, opts), path);
 }
 
 /** Decode a .npz archive held in memory: arrays by name (without the ".npy" suffix). */
@@ -276,14 +280,8 @@ function descrOf(data: WritableData, bool: boolean): string {
   throw new Error('writeNpy: data must be a Float32Array, Float64Array, Int32Array, BigInt64Array or Uint8Array');
 }
 
-/** Encode an array as .npy bytes (format 1.0, or 2.0 when the header needs it; little-endian; C order). */
-export function encodeNpy(array: WritableArray): Uint8Array {
-  const isTyped = ArrayBuffer.isView(array);
-  const data = isTyped ? array : array.data;
-  const shape = isTyped ? [data.length] : [...(array.shape ?? [data.length])];
-  const count = shape.reduce((s, d) => s * d, 1);
-  if (count !== data.length) throw new Error(`writeNpy: shape (${shape.join(', ')}) needs ${count} values, got ${data.length}`);
-  const descr = descrOf(data, !isTyped && array.dtype === 'bool');
+/** The .npy prelude and header (format 1.0, or 2.0 when the header needs it) of a C-ordered array. */
+export function npyHeader(descr: string, shape: readonly number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const base = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const pad = (prelude: number) => base + ' '.repeat((64 - ((prelude + base.length + 1) % 64)) % 64) + '\n';
@@ -296,7 +294,7 @@ export function encodeNpy(array: WritableArray): Uint8Array {
     dict = pad(prelude);
   }
   const headerLen = dict.length;
-  const out = new Uint8Array(prelude + headerLen + data.byteLength);
+  const out = new Uint8Array(prelude + headerLen);
   out.set(MAGIC, 0);
   out[6] = major;
   out[7] = 0;
@@ -304,7 +302,20 @@ export function encodeNpy(array: WritableArray): Uint8Array {
   if (major === 1) dv.setUint16(8, headerLen, true);
   else dv.setUint32(8, headerLen, true);
   for (let i = 0; i < headerLen; i++) out[prelude + i] = dict.charCodeAt(i);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), prelude + headerLen);
+  return out;
+}
+
+/** Encode an array as .npy bytes (format 1.0, or 2.0 when the header needs it; little-endian; C order). */
+export function encodeNpy(array: WritableArray): Uint8Array {
+  const isTyped = ArrayBuffer.isView(array);
+  const data = isTyped ? array : array.data;
+  const shape = isTyped ? [data.length] : [...(array.shape ?? [data.length])];
+  const count = shape.reduce((s, d) => s * d, 1);
+  if (count !== data.length) throw new Error(`writeNpy: shape (${shape.join(', ')}) needs ${count} values, got ${data.length}`);
+  const header = npyHeader(descrOf(data, !isTyped && array.dtype === 'bool'), shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
   return out;
 }
 
