@@ -47,3 +47,8 @@ export function makeProgress(opts: { quiet?: boolean } = {}): Progress {
     },
   };
 }
+
+/** A loader's note (labels mapped, float16 converted, ...) on stderr: said even with --quiet. */
+export function printNote(message: string): void {
+  process.stderr.write(`mat: note: ${message}\n`);
+}

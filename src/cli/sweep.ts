@@ -1,6 +1,6 @@
 // `mat sweep`: random search × seeds × algorithms × datasets into a results folder (src/sweep/).
 import { runSweep, type SweepOptions } from '../sweep/runner.js';
-import { makeProgress } from './progress.js';
+import { makeProgress, printNote } from './progress.js';
 
 /** The command's flags: the runner's options, with the algorithms still a comma-separated list. */
 export type SweepFlags = Omit<SweepOptions, 'algorithms' | 'progress' | 'execution'> & { algorithms: string; threads?: number };
@@ -14,6 +14,10 @@ export async function sweepCommand(flags: SweepFlags): Promise<void> {
       label: flags.label,
       attr: flags.attr,
       split: flags.split,
+      embeddings: flags.embeddings,
+      backbone: flags.backbone,
+      tokenizer: flags.tokenizer,
+      onNote: printNote,
       algorithms: flags.algorithms.split(','),
       combos: flags.combos,
       seeds: flags.seeds,

@@ -8,7 +8,7 @@ import { selectStep } from '../eval/selection.js';
 import { markdownTable } from '../report/table.js';
 import { fit } from '../experiments/fit.js';
 import { resolveDataset } from '../experiments/datasets.js';
-import { makeProgress } from './progress.js';
+import { makeProgress, printNote } from './progress.js';
 import type { HParamValue } from '../algorithms/registry.js';
 
 export interface TrainFlags {
@@ -16,6 +16,9 @@ export interface TrainFlags {
   label?: string;
   attr?: string;
   split?: string;
+  embeddings?: string;
+  backbone?: string;
+  tokenizer?: string;
   noise?: number;
   algorithm: string;
   seed: number;
@@ -30,7 +33,7 @@ export interface TrainFlags {
 }
 
 export async function trainCommand(flags: TrainFlags): Promise<void> {
-  const ds = await resolveDataset(flags);
+  const ds = await resolveDataset(flags, { onNote: printNote });
   const progress = makeProgress({ quiet: flags.quiet || flags.json });
   const t0 = performance.now();
   const clf = await fit(ds, {

@@ -1,47 +1,106 @@
-// Resolving --data for `mat train` and `mat sweep`: built-in names or data files, described by a
-// small JSON-able spec. A sweep loads each once (sweep/loader.ts) into SharedArrayBuffers
+// Resolving --data for `mat train` and `mat sweep`: built-in names, data files (or folders of .npy
+// files) and benchmark folders (waterbirds:DIR, ...), described by a small JSON-able spec. A sweep loads each once (sweep/loader.ts) into SharedArrayBuffers
 // (shareDataset) that every worker reads.
 import fs from 'node:fs';
 import path from 'node:path';
 import { builtinDatasets, loadBuiltin } from '../data/builtin.js';
 import type { Dataset, Split } from '../data/dataset.js';
 import { loadDatasetFile } from '../data/files/load.js';
+import type { NoteHandler } from '../data/files/assemble.js';
+import { BENCHMARK_MODALITY, BENCHMARKS, loadBenchmark, type BenchmarkName } from '../data/benchmarks/index.js';
 import { BUILTIN_EXPERIMENTS, linearHeadPreset, presetFor, type ModelFamily, type Preset } from './presets.js';
 import { InputError } from '../util/errors.js';
 
 export type DatasetSpec =
   | { kind: 'builtin'; key: string; name: string }
-  | { kind: 'file'; key: string; path: string; label?: string; attr?: string; split?: string; bytes: number };
+  | { kind: 'file'; key: string; path: string; label?: string; attr?: string; split?: string; bytes: number }
+  | {
+    kind: 'benchmark'; key: string; benchmark: BenchmarkName; root: string;
+    embeddings?: string; backbone?: string; tokenizer?: string; bytes: number;
+  };
 
 export interface FileFlags {
   label?: string;
   attr?: string;
   split?: string;
+  /** Benchmark folders: precomputed embeddings (.npy, one row per metadata row). */
+  embeddings?: string;
+  /** Benchmark folders: an ONNX backbone that computes the embeddings. */
+  backbone?: string;
+  /** Text benchmarks with a backbone: its tokenizer.json. */
+  tokenizer?: string;
+}
+
+/** Size in bytes of a file, or of the .npy files of a folder (recorded so that a changed input is noticed). */
+function sizeOf(abs: string): number {
+  const st = fs.statSync(abs);
+  if (st.isFile()) return st.size;
+  return fs.readdirSync(abs).filter((f) => f.endsWith('.npy')).reduce((s, f) => s + fs.statSync(path.join(abs, f)).size, 0);
+}
+
+/** `NAME:DIR` of a benchmark folder, checked against --embeddings / --backbone / --tokenizer. */
+function benchmarkSpec(name: BenchmarkName, dir: string, flags: FileFlags): DatasetSpec {
+  const root = path.resolve(dir);
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new InputError(`--data ${name}:${dir}: no such folder`);
+  if (!flags.embeddings && !flags.backbone) {
+    throw new InputError(
+      `--data ${name}:${dir}: give --embeddings FILE.npy (one row per metadata row) or --backbone model.onnx ` +
+      `(or embed once with \`mat embed --data ${name}:${dir} --backbone model.onnx --out DIR\` and pass --data DIR)`,
+    );
+  }
+  if (flags.embeddings && flags.backbone) throw new InputError('--embeddings and --backbone: give one of them, not both');
+  const text = BENCHMARK_MODALITY[name] === 'text';
+  if (flags.backbone && text && !flags.tokenizer) throw new InputError(`--backbone for ${name} (text) needs --tokenizer tokenizer.json`);
+  if (flags.tokenizer && !text) throw new InputError(`--tokenizer: ${name} is an image benchmark; its backbone takes pixels`);
+  if (flags.tokenizer && !flags.backbone) throw new InputError('--tokenizer goes with --backbone');
+  for (const [flag, file] of [['--embeddings', flags.embeddings], ['--backbone', flags.backbone], ['--tokenizer', flags.tokenizer]] as const) {
+    if (file && !fs.existsSync(file)) throw new InputError(`${flag} ${file}: file not found`);
+  }
+  const spec: DatasetSpec = { kind: 'benchmark', key: name, benchmark: name, root, bytes: flags.embeddings ? sizeOf(path.resolve(flags.embeddings)) : 0 };
+  if (flags.embeddings) spec.embeddings = path.resolve(flags.embeddings);
+  if (flags.backbone) spec.backbone = path.resolve(flags.backbone);
+  if (flags.tokenizer) spec.tokenizer = path.resolve(flags.tokenizer);
+  return spec;
 }
 
 const TABLE_EXTENSIONS = ['.csv', '.tsv', '.parquet', '.pq'];
 
-/** `--data a,b`: built-in names or paths (files get --label/--attr/--split). Checked up front. */
+/**
+ * `--data a,b`: built-in names, paths of files or .npy folders (they get --label/--attr/--split), or
+ * benchmark folders `waterbirds:DIR` (they get --embeddings or --backbone/--tokenizer). Checked up front.
+ */
 export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[] {
   const items = data.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (items.length === 0) throw new InputError('--data: give a built-in dataset name or a data file');
+  if (items.length === 0) throw new InputError('--data: give a built-in dataset name, a data file or a folder');
   const specs: DatasetSpec[] = [];
   for (const item of items) {
     if (Object.prototype.hasOwnProperty.call(builtinDatasets, item)) {
       specs.push({ kind: 'builtin', key: item, name: item });
       continue;
     }
+    const bench = /^([a-z]+):(.+)$/.exec(item);
+    if (bench && (BENCHMARKS as readonly string[]).includes(bench[1])) {
+      specs.push(benchmarkSpec(bench[1] as BenchmarkName, bench[2], flags));
+      continue;
+    }
     const abs = path.resolve(item);
     if (!fs.existsSync(abs)) {
-      throw new InputError(`--data "${item}": no such file, and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')})`);
+      throw new InputError(
+        `--data "${item}": no such file or folder, and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')}; ` +
+        `benchmark folders: ${BENCHMARKS.map((b) => `${b}:DIR`).join(', ')})`,
+      );
     }
-    if (!fs.statSync(abs).isFile()) throw new InputError(`--data "${item}": not a file`);
-    const ext = path.extname(abs).toLowerCase();
+    const st = fs.statSync(abs);
+    if (!st.isFile() && !st.isDirectory()) throw new InputError(`--data "${item}": not a file or folder`);
+    const ext = st.isFile() ? path.extname(abs).toLowerCase() : '';
     if (TABLE_EXTENSIONS.includes(ext) && !flags.label) {
       throw new InputError(`--data "${item}": a table needs --label COLUMN (and usually --attr COLUMN and --split COLUMN)`);
     }
-    const key = path.basename(abs, path.extname(abs)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'data';
-    specs.push({ kind: 'file', key, path: abs, label: flags.label, attr: flags.attr, split: flags.split, bytes: fs.statSync(abs).size });
+    if (flags.embeddings || flags.backbone) {
+      throw new InputError(`--embeddings / --backbone apply to benchmark folders (${BENCHMARKS.map((b) => `${b}:DIR`).join(', ')}), not to "${item}"`);
+    }
+    const key = path.basename(abs, ext).replace(/[^A-Za-z0-9_.-]/g, '_') || 'data';
+    specs.push({ kind: 'file', key, path: abs, label: flags.label, attr: flags.attr, split: flags.split, bytes: sizeOf(abs) });
   }
   const keys = specs.map((s) => s.key);
   const dup = keys.find((k, i) => keys.indexOf(k) !== i);
@@ -49,9 +108,13 @@ export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[]
   return specs;
 }
 
-export async function loadSpec(spec: DatasetSpec, opts: { shared?: boolean } = {}): Promise<Dataset> {
+export async function loadSpec(spec: DatasetSpec, opts: { shared?: boolean; onNote?: NoteHandler } = {}): Promise<Dataset> {
   if (spec.kind === 'builtin') return loadBuiltin(spec.name);
-  return loadDatasetFile(spec.path, { label: spec.label ?? 'y', attr: spec.attr, split: spec.split, name: spec.key, shared: opts.shared });
+  if (spec.kind === 'benchmark') {
+    const backbone = spec.backbone ? { onnx: spec.backbone, ...(spec.tokenizer ? { tokenizer: spec.tokenizer } : {}) } : undefined;
+    return loadBenchmark(spec.benchmark, { root: spec.root, embeddings: spec.embeddings, backbone: backbone as never, onNote: opts.onNote });
+  }
+  return loadDatasetFile(spec.path, { label: spec.label ?? 'y', attr: spec.attr, split: spec.split, name: spec.key, shared: opts.shared, onNote: opts.onNote });
 }
 
 /** Training settings for the dataset: the built-in presets; a linear head for files. */
@@ -90,17 +153,14 @@ export function shareDataset(ds: Dataset): Dataset {
   return { ...ds, train: share(ds.train), val: share(ds.val), test: share(ds.test) };
 }
 
-export interface DataFlags {
+export interface DataFlags extends FileFlags {
   data: string;
   noise?: number;
   seed: number;
-  label?: string;
-  attr?: string;
-  split?: string;
 }
 
-/** `mat train`'s --data: one built-in name (with its options) or one data file. */
-export async function resolveDataset(flags: DataFlags): Promise<Dataset> {
+/** `mat train`'s --data: one built-in name (with its options), one data file or folder, or one benchmark folder. */
+export async function resolveDataset(flags: DataFlags, opts: { onNote?: NoteHandler } = {}): Promise<Dataset> {
   if (Object.prototype.hasOwnProperty.call(builtinDatasets, flags.data)) {
     const options: Record<string, number> = { seed: flags.seed };
     if (flags.noise !== undefined) options.noise = flags.noise;
@@ -109,6 +169,6 @@ export async function resolveDataset(flags: DataFlags): Promise<Dataset> {
   if (flags.noise !== undefined) throw new InputError('--noise applies to the built-in fig1 data only');
   const specs = parseDataArg(flags.data, flags);
   if (specs.length !== 1) throw new InputError('mat train takes one dataset');
-  return loadSpec(specs[0]);
+  return loadSpec(specs[0], opts);
 }
 

@@ -6,16 +6,17 @@ import { loadSpec, shareDataset, type DatasetSpec } from '../experiments/dataset
 import { isUserError } from '../util/errors.js';
 
 export type FromLoader =
-  | { ok: true; ds: import('../data/dataset.js').Dataset }
-  | { ok: false; usage: boolean; message: string };
+  | { ok: true; ds: import('../data/dataset.js').Dataset; notes: string[] }
+  | { ok: false; usage: boolean; message: string; notes: string[] };
 
 const { spec } = workerData as { spec: DatasetSpec };
 let reply: FromLoader;
+const notes: string[] = [];
 try {
-  // NPZ arrays are read straight into shared memory; shareDataset copies only what is not yet shared.
-  reply = { ok: true, ds: shareDataset(await loadSpec(spec, { shared: true })) };
+  // NPY/NPZ arrays are read straight into shared memory; shareDataset copies only what is not yet shared.
+  reply = { ok: true, ds: shareDataset(await loadSpec(spec, { shared: true, onNote: (m) => notes.push(m) })), notes };
 } catch (err) {
   const e = err as Error;
-  reply = { ok: false, usage: isUserError(err), message: e?.message ?? String(err) };
+  reply = { ok: false, usage: isUserError(err), message: e?.message ?? String(err), notes };
 }
 parentPort!.postMessage(reply);

@@ -44,6 +44,8 @@ export interface SweepOptions extends FileFlags {
   quiet?: boolean;
   /** Progress display (the CLI passes a progress bar); default: none. */
   progress?: SweepProgress;
+  /** Receives the data loaders' notes (labels mapped to 0..K−1, float16 converted, ...). */
+  onNote?: (message: string) => void;
 }
 
 /** What the runner reports progress to (the CLI's cli-progress bar fits). */
@@ -180,7 +182,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const progress = opts.progress ?? SILENT;
   try {
     // Load (and check) the data here, once: bad data fails before anything is written.
-    shared = { datasets: await loadShared(config.datasets) };
+    shared = { datasets: await loadShared(config.datasets, opts.onNote) };
     const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps));
     for (const name of config.algorithms) {
       if (isHeldOutSource(name) || !getAlgorithm(name).needsTrainAttributes) continue;
@@ -370,7 +372,7 @@ interface DatasetMeta {
 }
 
 /** Each dataset loaded once (in a loader thread), its arrays in shared memory; data errors are usage errors (exit 2). */
-async function loadShared(specs: readonly DatasetSpec[]): Promise<WorkerInit['datasets']> {
+async function loadShared(specs: readonly DatasetSpec[], onNote?: (message: string) => void): Promise<WorkerInit['datasets']> {
   const out: WorkerInit['datasets'] = [];
   for (const spec of specs) {
     const loader = new Worker(new URL('./loader.js', import.meta.url), { workerData: { spec } });
@@ -382,6 +384,7 @@ async function loadShared(specs: readonly DatasetSpec[]): Promise<WorkerInit['da
       loader.once('exit', resolve);
     });
     if (!reply) throw new Error(`the dataset loader exited (code ${code}) before loading ${spec.key}`);
+    for (const note of reply.notes) onNote?.(note);
     if (!reply.ok) throw reply.usage ? new InputError(reply.message) : new Error(reply.message);
     out.push({ spec, ds: reply.ds });
   }

@@ -154,5 +154,5 @@ export function readCelebAMeta(opts: CelebAOptions): BenchmarkMeta & { images: s
 export async function loadCelebA(opts: CelebAOptions): Promise<Dataset> {
   const meta = readCelebAMeta(opts);
   const emb = await featuresFor(meta, opts, (bb) => embedImages(meta.images, bb));
-  return buildBenchmarkDataset(meta, emb, opts.name);
+  return buildBenchmarkDataset(meta, emb, opts.name, opts.onNote);
 }

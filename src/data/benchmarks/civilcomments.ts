@@ -80,5 +80,5 @@ export function readCivilCommentsMeta(opts: CivilCommentsOptions): BenchmarkMeta
 export async function loadCivilComments(opts: CivilCommentsOptions): Promise<Dataset> {
   const meta = readCivilCommentsMeta(opts);
   const emb = await featuresFor(meta, opts, (bb) => embedTexts(meta.texts!, bb));
-  return buildBenchmarkDataset(meta, emb, opts.name);
+  return buildBenchmarkDataset(meta, emb, opts.name, opts.onNote);
 }

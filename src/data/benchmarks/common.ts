@@ -4,7 +4,7 @@ import type { Dataset } from '../dataset.js';
 import { InputError, show } from '../../util/errors.js';
 import { cellText, getColumn, parseNumber, type Table } from '../files/table.js';
 import { readNpy, toFloat32, writeNpy } from '../files/npy.js';
-import { finishDataset, firstNonFinite, partitionRows, splitCode, SPLIT_VALUES_HELP } from '../files/assemble.js';
+import { finishDataset, firstNonFinite, partitionRows, splitCode, SPLIT_VALUES_HELP, type NoteHandler } from '../files/assemble.js';
 import { embedImages, embedTexts, type Embeddings, type ImageBackbone, type TextBackbone } from './backbone.js';
 
 export interface BenchmarkOptions<B> {
@@ -18,6 +18,8 @@ export interface BenchmarkOptions<B> {
   saveEmbeddings?: string;
   /** Dataset name (default: the benchmark's). */
   name?: string;
+  /** Receives notes (float16 embeddings widened, a class with a single training example). */
+  onNote?: NoteHandler;
 }
 
 export type ImageBenchmarkOptions = BenchmarkOptions<ImageBackbone>;
@@ -27,7 +29,7 @@ export type TextBenchmarkOptions = BenchmarkOptions<TextBackbone>;
  * Read precomputed embeddings and check them against the metadata: 2-D (or n × d × 1 × 1), one row per
  * metadata row, finite values. float32 files are viewed without a copy; other numeric dtypes converted.
  */
-export function readEmbeddings(file: string, expectedRows: number, metadataFile: string): Embeddings {
+export function readEmbeddings(file: string, expectedRows: number, metadataFile: string, onNote?: NoteHandler): Embeddings {
   const arr = readNpy(file);
   if (arr.shape.length < 2 || arr.shape.slice(2).some((d) => d !== 1)) {
     throw new InputError(`${file}: embeddings have shape (${arr.shape.join(', ')}); expected a 2-D array (n rows × d features)`);
@@ -41,6 +43,7 @@ export function readEmbeddings(file: string, expectedRows: number, metadataFile:
   }
   if (dim === 0) throw new InputError(`${file}: embeddings have 0 features per row`);
   const x = toFloat32(arr, file);
+  if (arr.dtype === 'float16') onNote?.(`${file}: the embeddings are float16; converted to float32 (${n} × ${dim} values)`);
   const bad = firstNonFinite(x, dim);
   if (bad) throw new InputError(`${file}: embedding row ${bad.row + 1} (0-based ${bad.row}), column ${bad.col}: ${bad.value}; expected finite numbers`);
   return { x, dim };
@@ -71,7 +74,7 @@ export async function featuresFor<B>(
   if (opts.embeddings && opts.backbone) {
     throw new InputError(`${meta.name}: give either precomputed embeddings or an ONNX backbone, not both`);
   }
-  if (opts.embeddings) return readEmbeddings(opts.embeddings, meta.y.length, meta.source);
+  if (opts.embeddings) return readEmbeddings(opts.embeddings, meta.y.length, meta.source, opts.onNote);
   if (!opts.backbone) {
     throw new InputError(`${meta.name}: no features: give precomputed embeddings (a .npy of n × d rows aligned with ${meta.source}) or an ONNX backbone`);
   }
@@ -83,7 +86,7 @@ export async function featuresFor<B>(
 }
 
 /** Assemble the Dataset (ids = metadata row numbers, 0-based) with the usual up-front checks. */
-export function buildBenchmarkDataset(meta: BenchmarkMeta, emb: Embeddings, name?: string): Dataset {
+export function buildBenchmarkDataset(meta: BenchmarkMeta, emb: Embeddings, name?: string, onNote?: NoteHandler): Dataset {
   const ids = Int32Array.from({ length: meta.y.length }, (_, i) => i);
   const splits = partitionRows(meta.split, emb.x, emb.dim, meta.y, meta.a, ids);
   return finishDataset({
@@ -98,6 +101,7 @@ export function buildBenchmarkDataset(meta: BenchmarkMeta, emb: Embeddings, name
     labelWhat: meta.labelWhat,
     attrWhat: meta.attrWhat,
     splitWhat: meta.splitWhat,
+    onNote,
   });
 }
 

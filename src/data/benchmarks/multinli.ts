@@ -55,5 +55,5 @@ export function readMultiNLIMeta(opts: MultiNLIOptions): BenchmarkMeta & { texts
 export async function loadMultiNLI(opts: MultiNLIOptions): Promise<Dataset> {
   const meta = readMultiNLIMeta(opts);
   const emb = await featuresFor(meta, opts, (bb) => embedTexts(meta.texts!, bb));
-  return buildBenchmarkDataset(meta, emb, opts.name);
+  return buildBenchmarkDataset(meta, emb, opts.name, opts.onNote);
 }

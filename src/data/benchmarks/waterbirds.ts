@@ -35,5 +35,5 @@ export function readWaterbirdsMeta(opts: WaterbirdsOptions): BenchmarkMeta & { i
 export async function loadWaterbirds(opts: WaterbirdsOptions): Promise<Dataset> {
   const meta = readWaterbirdsMeta(opts);
   const emb = await featuresFor(meta, opts, (bb) => embedImages(meta.images, bb));
-  return buildBenchmarkDataset(meta, emb, opts.name);
+  return buildBenchmarkDataset(meta, emb, opts.name, opts.onNote);
 }
