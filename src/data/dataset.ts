@@ -24,6 +24,8 @@ export interface Dataset {
   test: Split;
   classNames?: string[];
   attributeNames?: string[];
+  /** Names of the feature columns, in order (tables). */
+  featureNames?: string[];
 }
 
 export type SplitName = 'train' | 'val' | 'test';

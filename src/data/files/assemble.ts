@@ -86,6 +86,8 @@ export interface FinishArgs {
   splitWhat?: string;
   /** Receives notes (numeric labels mapped to 0..K−1, a class with a single training example). */
   onNote?: NoteHandler;
+  /** Names of the feature columns (tables). */
+  featureNames?: string[];
 }
 
 /**
@@ -132,6 +134,7 @@ export function finishDataset(args: FinishArgs): Dataset {
     test: splits.test,
   };
   if (args.classNames) ds.classNames = args.classNames;
+  if (args.featureNames) ds.featureNames = args.featureNames;
   if (splits.train.a && args.attributeNames) ds.attributeNames = args.attributeNames;
   try {
     validateDataset(ds);

@@ -123,20 +123,51 @@ async function loadTableDataset(file: string, opts: LoadOptions & { name: string
   const attr = opts.attr ? categoryValues(table, opts.attr, 'attribute') : undefined;
   const codes = splitCodesOfColumn(table, splitName);
 
-  let featureNames: string[];
-  if (opts.features && opts.features.length > 0) {
-    featureNames = opts.features;
-    for (const f of featureNames) getColumn(table, f);
-  } else {
-    const skip = new Set([opts.label, opts.attr, splitName].filter((s): s is string => !!s));
-    featureNames = table.names.filter((n) => !skip.has(n) && isNumericColumn(table.columns.get(n)!));
-    if (featureNames.length === 0) {
+  const featureNames = featureColumns(table, opts.features, [opts.label, opts.attr, splitName], `label "${opts.label}"` +
+    `${opts.attr ? `, attribute "${opts.attr}"` : ''}, split "${splitName}"`);
+  const d = featureNames.length;
+  const x = tableFeatures(table, featureNames);
+  const yc = encodeCategories(label);
+  const ac = attr ? encodeCategories(attr) : undefined;
+  const splits = partitionRows(codes, x, d, yc.codes, ac?.codes);
+  return finishDataset({
+    name: opts.name,
+    source: file,
+    dim: d,
+    splits,
+    numClasses: yc.names.length,
+    classNames: yc.names,
+    numAttributes: ac ? ac.names.length : 1,
+    attributeNames: ac?.names,
+    labelWhat: `column "${opts.label}"`,
+    attrWhat: opts.attr ? `column "${opts.attr}"` : undefined,
+    splitWhat: `column "${splitName}"`,
+    onNote: opts.onNote,
+    featureNames,
+  });
+}
+
+/** The feature columns: the given ones (each must exist), or every numeric column but `skip`. */
+function featureColumns(table: Table, given: string[] | undefined, skip: (string | undefined)[], roles: string): string[] {
+  if (given && given.length > 0) {
+    const missing = given.filter((f) => !table.columns.has(f));
+    if (missing.length > 0) {
       throw new InputError(
-        `${file}: no numeric feature columns (columns: ${table.names.join(', ')}; label "${opts.label}"` +
-        `${opts.attr ? `, attribute "${opts.attr}"` : ''}, split "${splitName}")`,
+        `${table.path}: feature ${missing.length === 1 ? 'column' : 'columns'} ${missing.map((f) => `"${f}"`).join(', ')} not found ` +
+        `(the columns are: ${table.names.join(', ')})`,
       );
     }
+    return given;
   }
+  const skipped = new Set(skip.filter((s): s is string => !!s));
+  const names = table.names.filter((n) => !skipped.has(n) && isNumericColumn(table.columns.get(n)!));
+  if (names.length === 0) throw new InputError(`${table.path}: no numeric feature columns (columns: ${table.names.join(', ')}; ${roles})`);
+  return names;
+}
+
+/** The n × d feature matrix of the named columns: every cell a finite number. */
+function tableFeatures(table: Table, featureNames: string[]): Float32Array {
+  const file = table.path;
   const n = table.numRows;
   const d = featureNames.length;
   const x = new Float32Array(n * d);
@@ -156,23 +187,7 @@ async function loadTableDataset(file: string, opts: LoadOptions & { name: string
       x[r * d + j] = v;
     }
   });
-  const yc = encodeCategories(label);
-  const ac = attr ? encodeCategories(attr) : undefined;
-  const splits = partitionRows(codes, x, d, yc.codes, ac?.codes);
-  return finishDataset({
-    name: opts.name,
-    source: file,
-    dim: d,
-    splits,
-    numClasses: yc.names.length,
-    classNames: yc.names,
-    numAttributes: ac ? ac.names.length : 1,
-    attributeNames: ac?.names,
-    labelWhat: `column "${opts.label}"`,
-    attrWhat: opts.attr ? `column "${opts.attr}"` : undefined,
-    splitWhat: `column "${splitName}"`,
-    onNote: opts.onNote,
-  });
+  return x;
 }
 
 // ---------- NPZ ----------
@@ -206,6 +221,21 @@ function arrayCategories(file: string, arrName: string, arr: NpyArray, n: number
     out[i] = v;
   }
   return out;
+}
+
+function splitCodesOfArray(file: string, sName: string, sArr: NpyArray, n: number, xName: string): Uint8Array {
+  if (sArr.data.length !== n) {
+    throw new InputError(`${file}: array "${sName}" has ${sArr.data.length} values but "${xName}" has ${n} rows; expected one split value per row`);
+  }
+  const codes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const raw = sArr.data[i];
+    const v = typeof raw === 'bigint' ? Number(raw) : raw;
+    const c = splitCode(v as string | number);
+    if (c === null) throw new InputError(`${file}: array "${sName}", row ${i + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
+    codes[i] = c;
+  }
+  return codes;
 }
 
 function featuresOf(file: string, name: string, arr: NpyArray, onNote?: NoteHandler): { x: Float32Array; n: number; d: number } {
@@ -249,17 +279,7 @@ function loadArraysDataset(arrays: ArraySource, opts: LoadOptions & { name: stri
     const label = arrayCategories(file, yPick[0], yPick[1], n, xName);
     const attr = aPick ? arrayCategories(file, aPick[0], aPick[1], n, xName) : undefined;
     const [sName, sArr] = sPick;
-    if (sArr.data.length !== n) {
-      throw new InputError(`${file}: array "${sName}" has ${sArr.data.length} values but "${xName}" has ${n} rows; expected one split value per row`);
-    }
-    const codes = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      const raw = sArr.data[i];
-      const v = typeof raw === 'bigint' ? Number(raw) : raw;
-      const c = splitCode(v as string | number);
-      if (c === null) throw new InputError(`${file}: array "${sName}", row ${i + 1}: expected ${SPLIT_VALUES_HELP}, got ${show(v)}`);
-      codes[i] = c;
-    }
+    const codes = splitCodesOfArray(file, sName, sArr, n, xName);
     const yc = encodeCategories(label);
     const ac = attr ? encodeCategories(attr) : undefined;
     return finishDataset({
@@ -346,4 +366,82 @@ function loadArraysDataset(arrays: ArraySource, opts: LoadOptions & { name: stri
     splitWhat: 'arrays',
     onNote: opts.onNote,
   });
+}
+
+// ---------- rows for prediction ----------
+
+export interface RowsOptions {
+  /** Label column or array, when the rows have labels (NPZ / .npy folders: y / label / labels are used when present). */
+  label?: string;
+  /** Attribute column or array (NPZ / .npy folders: a / attr / attribute are used when present). */
+  attr?: string;
+  /** Split column or array (default "split", used when present). */
+  split?: string;
+  /** Feature columns (tables; default: every numeric column but label/attr/split); for arrays, [name of the x array]. */
+  features?: string[];
+  onNote?: NoteHandler;
+}
+
+/** Rows of a data file in file order: features, and labels, attributes and splits where the file has them. */
+export interface Rows {
+  source: string;
+  n: number;
+  dim: number;
+  x: Float32Array;
+  featureNames?: string[];
+  label?: (string | number)[];
+  attr?: (string | number)[];
+  /** 0 train, 1 val, 2 test. */
+  split?: Uint8Array;
+}
+
+/**
+ * The rows of a .npz, .csv, .tsv, .parquet file or a folder of .npy files, for a model to predict:
+ * the same formats and checks as loadDatasetFile, with labels, attributes and splits optional.
+ */
+export async function loadRows(file: string, opts: RowsOptions = {}): Promise<Rows> {
+  if (!fs.existsSync(file)) throw new InputError(`${file}: file not found`);
+  if (fs.statSync(file).isDirectory()) return arrayRows(npyDirSource(file), opts);
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.npz') return arrayRows(npzSource(file), opts);
+  if (tableFormatOf(file)) return tableRows(file, opts);
+  throw new InputError(`${file}: unknown data file type "${ext}" (expected .npz, .csv, .tsv, .parquet, .pq, or a folder of .npy files)`);
+}
+
+async function tableRows(file: string, opts: RowsOptions): Promise<Rows> {
+  const table = await readTable(file);
+  if (table.numRows === 0) throw new InputError(`${file}: the table has no rows`);
+  const splitName = opts.split ?? 'split';
+  const hasSplit = table.columns.has(splitName);
+  if (opts.split && !hasSplit) getColumn(table, opts.split);
+  const featureNames = featureColumns(table, opts.features, [opts.label, opts.attr, hasSplit ? splitName : undefined], 'no label, attribute or split named');
+  const rows: Rows = { source: file, n: table.numRows, dim: featureNames.length, x: tableFeatures(table, featureNames), featureNames };
+  if (opts.label) rows.label = categoryValues(table, opts.label, 'label');
+  if (opts.attr) rows.attr = categoryValues(table, opts.attr, 'attribute');
+  if (hasSplit) rows.split = splitCodesOfColumn(table, splitName);
+  return rows;
+}
+
+function arrayRows(arrays: ArraySource, opts: RowsOptions): Rows {
+  const file = arrays.path;
+  const listed = arrays.names.join(', ');
+  const xPick = pick(arrays, [opts.features?.[0], ...X_NAMES]);
+  if (!xPick) {
+    throw new InputError(`${file}: no feature array (expected ${[opts.features?.[0], ...X_NAMES].filter(Boolean).map((n) => `"${n}"`).join(' / ')}; arrays: ${listed})`);
+  }
+  const [xName, xArr] = xPick;
+  const { x, n, d } = featuresOf(file, xName, xArr, opts.onNote);
+  const rows: Rows = { source: file, n, dim: d, x };
+  const optional = (given: string | undefined, defaults: string[], role: string) => {
+    const p = pick(arrays, [given, ...defaults]);
+    if (given && !p) throw new InputError(`${file}: ${role} array "${given}" not found (arrays: ${listed})`);
+    return p;
+  };
+  const yPick = optional(opts.label, Y_NAMES, 'label');
+  if (yPick) rows.label = arrayCategories(file, yPick[0], yPick[1], n, xName);
+  const aPick = optional(opts.attr, A_NAMES, 'attribute');
+  if (aPick) rows.attr = arrayCategories(file, aPick[0], aPick[1], n, xName);
+  const sPick = optional(opts.split, ['split'], 'split');
+  if (sPick) rows.split = splitCodesOfArray(file, sPick[0], sPick[1], n, xName);
+  return rows;
 }
