@@ -6,6 +6,7 @@ import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
 import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
+import { predictCommand } from './predict.js';
 import { setExecutionDefaults } from '../engine/index.js';
 import { executionFromEnvironment } from '../environment.js';
 
@@ -115,6 +116,19 @@ program
   .option('--no-native', 'run without the native addon (onnxruntime-node sessions, optimizer inside the graph)')
   .option('--quiet', 'no progress output')
   .action((opts) => sweepCommand(opts));
+
+program
+  .command('predict')
+  .description('logits, probabilities and predicted class of a saved model for the rows of a data file; accuracy per group when it has labels')
+  .requiredOption('--model <model.onnx>', 'a model saved by mat train --out (data.json beside it tells how its data was read)')
+  .requiredOption('--data <file or folder>', 'a .npz/.csv/.parquet file or a folder of .npy files')
+  .option('--out <file>', 'predictions: .csv (row, pred, logit_k, prob_k), .npy (n × (2K+1): logits, probabilities, class) or .npz (logits, probs, pred)')
+  .option('--label <column>', 'label column or array (default: the one named at training, when present)')
+  .option('--attr <column>', 'attribute column or array (default: the one named at training, when present)')
+  .option('--split <column>', 'split column or array (default: "split", when present)')
+  .option('--threads <n>', 'ONNX Runtime threads', integer('threads', 1))
+  .option('--json', 'print the summary as one JSON line')
+  .action((opts) => predictCommand(opts));
 
 program
   .command('report')

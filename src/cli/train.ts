@@ -7,7 +7,7 @@ import type { Evaluation } from '../eval/metrics.js';
 import { selectStep } from '../eval/selection.js';
 import { markdownTable } from '../report/table.js';
 import { fit } from '../experiments/fit.js';
-import { resolveDataset } from '../experiments/datasets.js';
+import { describeData, resolveDataset } from '../experiments/datasets.js';
 import { makeProgress, printNote } from './progress.js';
 import type { HParamValue } from '../algorithms/registry.js';
 
@@ -73,6 +73,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
     const s = clf.settings;
     await mkdir(flags.out, { recursive: true });
     await writeFile(join(flags.out, 'config.json'), JSON.stringify({ dataset: ds.name, algorithm: clf.method, seed: flags.seed, hparams: clf.hparams, model: s.model.toJSON(), optimizer: s.optimizer, lr: s.lr, steps: s.steps, batchSize: s.batchSize }, null, 2));
+    await writeFile(join(flags.out, 'data.json'), JSON.stringify(describeData(ds, flags), null, 2));
     await writeFile(join(flags.out, 'results.jsonl'), clf.curve.map((p) => JSON.stringify(p)).join('\n') + '\n');
     await clf.exportOnnx(join(flags.out, 'model.onnx'));
     await clf.exportOnnx(join(flags.out, 'model-va_wga.onnx'), best.params);
@@ -95,7 +96,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   const chosen = summary.selected.test;
   console.log(`\nselected by validation worst-group accuracy (va_wga): step ${selected.step}, test average ${chosen.average.toFixed(3)}, worst group ${chosen.worstGroup.toFixed(3)}` +
     (selected.step === final.step ? ' (the final step)' : ` (the tables above are step ${final.step})`));
-  if (flags.out) console.log(`\nsaved config.json, results.jsonl, model.onnx (step ${final.step}) and model-va_wga.onnx (step ${selected.step}) in ${flags.out}`);
+  if (flags.out) console.log(`\nsaved config.json, data.json, results.jsonl, model.onnx (step ${final.step}) and model-va_wga.onnx (step ${selected.step}) in ${flags.out}`);
 }
 
 /**

@@ -172,3 +172,29 @@ export async function resolveDataset(flags: DataFlags, opts: { onNote?: NoteHand
   return loadSpec(specs[0], opts);
 }
 
+
+/** What `mat predict` needs to read new data as the model was trained: saved as data.json beside model.onnx. */
+export interface DataDescription {
+  dataset: string;
+  dim: number;
+  /** Label / attribute / split columns or arrays named at training (data files). */
+  label?: string;
+  attr?: string;
+  split?: string;
+  /** Feature columns, in the model's input order (tables). */
+  features?: string[];
+  /** Class k's original label value; attribute value names likewise. */
+  classNames?: string[];
+  attributeNames?: string[];
+}
+
+export function describeData(ds: Dataset, flags: FileFlags = {}): DataDescription {
+  const out: DataDescription = { dataset: ds.name, dim: ds.dim };
+  if (flags.label) out.label = flags.label;
+  if (flags.attr) out.attr = flags.attr;
+  if (flags.split) out.split = flags.split;
+  if (ds.featureNames) out.features = ds.featureNames;
+  if (ds.classNames) out.classNames = ds.classNames;
+  if (ds.attributeNames) out.attributeNames = ds.attributeNames;
+  return out;
+}

@@ -379,6 +379,8 @@ export interface RowsOptions {
   split?: string;
   /** Feature columns (tables; default: every numeric column but label/attr/split); for arrays, [name of the x array]. */
   features?: string[];
+  /** Use the named label / attribute / split only when the file has it (default: a named one must exist). */
+  ifPresent?: boolean;
   onNote?: NoteHandler;
 }
 
@@ -411,14 +413,17 @@ export async function loadRows(file: string, opts: RowsOptions = {}): Promise<Ro
 async function tableRows(file: string, opts: RowsOptions): Promise<Rows> {
   const table = await readTable(file);
   if (table.numRows === 0) throw new InputError(`${file}: the table has no rows`);
-  const splitName = opts.split ?? 'split';
-  const hasSplit = table.columns.has(splitName);
-  if (opts.split && !hasSplit) getColumn(table, opts.split);
-  const featureNames = featureColumns(table, opts.features, [opts.label, opts.attr, hasSplit ? splitName : undefined], 'no label, attribute or split named');
+  const use = (name: string | undefined) => {
+    if (name && !table.columns.has(name) && !opts.ifPresent) getColumn(table, name);
+    return name && table.columns.has(name) ? name : undefined;
+  };
+  const [label, attr] = [use(opts.label), use(opts.attr)];
+  const split = opts.split ? use(opts.split) : table.columns.has('split') ? 'split' : undefined;
+  const featureNames = featureColumns(table, opts.features, [label, attr, split], 'no label, attribute or split named');
   const rows: Rows = { source: file, n: table.numRows, dim: featureNames.length, x: tableFeatures(table, featureNames), featureNames };
-  if (opts.label) rows.label = categoryValues(table, opts.label, 'label');
-  if (opts.attr) rows.attr = categoryValues(table, opts.attr, 'attribute');
-  if (hasSplit) rows.split = splitCodesOfColumn(table, splitName);
+  if (label) rows.label = categoryValues(table, label, 'label');
+  if (attr) rows.attr = categoryValues(table, attr, 'attribute');
+  if (split) rows.split = splitCodesOfColumn(table, split);
   return rows;
 }
 
@@ -434,7 +439,7 @@ function arrayRows(arrays: ArraySource, opts: RowsOptions): Rows {
   const rows: Rows = { source: file, n, dim: d, x };
   const optional = (given: string | undefined, defaults: string[], role: string) => {
     const p = pick(arrays, [given, ...defaults]);
-    if (given && !p) throw new InputError(`${file}: ${role} array "${given}" not found (arrays: ${listed})`);
+    if (given && !p && !opts.ifPresent) throw new InputError(`${file}: ${role} array "${given}" not found (arrays: ${listed})`);
     return p;
   };
   const yPick = optional(opts.label, Y_NAMES, 'label');
