@@ -7,6 +7,7 @@ import { demoCommand } from './demo.js';
 import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
 import { predictCommand } from './predict.js';
+import { embedCommand } from './embed.js';
 import { setExecutionDefaults } from '../engine/index.js';
 import { executionFromEnvironment } from '../environment.js';
 
@@ -129,6 +130,20 @@ program
   .option('--threads <n>', 'ONNX Runtime threads', integer('threads', 1))
   .option('--json', 'print the summary as one JSON line')
   .action((opts) => predictCommand(opts));
+
+program
+  .command('embed')
+  .description('run an ONNX backbone once over a benchmark folder; write the embeddings as x.npy, y.npy, a.npy, split.npy (resumable)')
+  .requiredOption('--data <benchmark:DIR>', 'waterbirds:DIR, celeba:DIR, multinli:DIR or civilcomments:DIR')
+  .requiredOption('--backbone <model.onnx>', 'the ONNX backbone')
+  .option('--tokenizer <tokenizer.json>', 'text benchmarks: the backbone\'s tokenizer')
+  .requiredOption('--out <dir>', 'output folder (rerun the same command to resume)')
+  .option('--batch-size <n>', 'examples per forward pass (default 32)', integer('batch size', 1))
+  .option('--chunk <n>', 'rows saved per chunk: the unit of resumption (default 1024)', integer('chunk', 1))
+  .option('--max-length <n>', 'text benchmarks: tokens per example (default 128)', integer('max length', 1))
+  .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', integer('threads', 1))
+  .option('--quiet', 'no progress output')
+  .action((opts) => embedCommand(opts));
 
 program
   .command('report')

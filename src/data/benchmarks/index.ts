@@ -12,6 +12,7 @@ export * from './waterbirds.js';
 export * from './celeba.js';
 export * from './multinli.js';
 export * from './civilcomments.js';
+export * from './embed.js';
 
 export const BENCHMARKS = ['waterbirds', 'celeba', 'multinli', 'civilcomments'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
