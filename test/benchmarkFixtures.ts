@@ -1,0 +1,27 @@
+// A tiny Waterbirds folder and a tiny ONNX image backbone, shared by the tests of benchmark folders.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { Graph } from '../src/engine/graph.js';
+import { emitOnnx } from '../src/engine/onnx.js';
+
+/** Image backbone: the mean of each colour channel of [B, 3, 224, 224] → [B, 3]. */
+export function imageBackbone(file: string): string {
+  const g = new Graph();
+  const px = g.input('pixels', 'float32', ['batch', 3, 224, 224]);
+  const pooled = g.reduceMean(g.reduceMean(px, 3), 2);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, emitOnnx(g, { inputs: [px], outputs: [{ name: 'embedding', value: pooled }] }));
+  return file;
+}
+
+/** Waterbirds layout (metadata.csv, images under root): 8 rows, 4 train, 2 val, 2 test; two solid-colour images. */
+export async function waterbirdsFolder(root: string): Promise<string> {
+  fs.mkdirSync(path.join(root, 'birds'), { recursive: true });
+  const rows = [['a.png', 1, 0, 1], ['b.png', 0, 0, 0], ['a.png', 1, 0, 0], ['b.png', 0, 0, 1], ['a.png', 1, 1, 1], ['b.png', 0, 1, 0], ['a.png', 1, 2, 1], ['b.png', 0, 2, 0]];
+  fs.writeFileSync(path.join(root, 'metadata.csv'), 'img_id,img_filename,y,split,place\n' + rows.map((r, i) => `${i},birds/${r.join(',')}`).join('\n') + '\n');
+  for (const [file, rgb] of [['a.png', [20, 60, 220]], ['b.png', [200, 30, 40]]] as const) {
+    await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(path.join(root, 'birds', file));
+  }
+  return root;
+}
