@@ -86,8 +86,8 @@ export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[]
     const abs = path.resolve(item);
     if (!fs.existsSync(abs)) {
       throw new InputError(
-        `--data "${item}": no such file or folder, and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')}; ` +
-        `benchmark folders: ${BENCHMARKS.map((b) => `${b}:DIR`).join(', ')})`,
+        `--data "${item}": no such file, and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')}; ` +
+        `also a folder of .npy files, or a benchmark folder: ${BENCHMARKS.map((b) => `${b}:DIR`).join(', ')})`,
       );
     }
     const st = fs.statSync(abs);
