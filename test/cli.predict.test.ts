@@ -153,11 +153,17 @@ test('mat embed, then --data DIR; and --data waterbirds:DIR with --embeddings in
   assert.deepEqual(fs.readdirSync(out).sort(), ['a.npy', 'embed.json', 'split.npy', 'x.npy', 'y.npy']);
   const fromFolder = mat('train', '--data', out, '--attr', 'a', '--steps', '20', '--json', '--no-cache');
   assert.equal(fromFolder.status, 0, fromFolder.stderr);
-  const fromBench = mat('train', '--data', `waterbirds:${root}`, '--embeddings', path.join(out, 'x.npy'), '--steps', '20', '--json', '--no-cache');
+  const run = at('wb-run');
+  const fromBench = mat('train', '--data', `waterbirds:${root}`, '--embeddings', path.join(out, 'x.npy'), '--steps', '20', '--json', '--no-cache', '--out', run);
   assert.equal(fromBench.status, 0, fromBench.stderr);
   const [f, b] = [JSON.parse(fromFolder.stdout), JSON.parse(fromBench.stdout)];
   assert.equal(b.dataset, 'waterbirds');
   assert.deepEqual(b.test, f.test, 'the same rows, the same model');
+  // The model of the named classes (landbird, waterbird) predicts the embedded folder, whose labels are their codes.
+  const p = mat('predict', '--model', path.join(run, 'model.onnx'), '--data', out, '--json');
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stderr, /labels taken as class indices 0\.\.1 \(0 = landbird, 1 = waterbird\)/);
+  assert.equal(JSON.parse(p.stdout).accuracy.test.average, b.test.average);
   const sweep = mat('sweep', '--data', `waterbirds:${root}`, '--embeddings', path.join(out, 'x.npy'), '--algorithms', 'erm',
     '--combos', '1', '--seeds', '1', '--steps', '20', '--workers', '1', '--threads', '1', '--out', at('sweep'), '--quiet');
   assert.equal(sweep.status, 0, sweep.stderr);

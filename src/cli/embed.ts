@@ -3,6 +3,7 @@
 import { BENCHMARKS, BENCHMARK_MODALITY, embedBenchmark, type BenchmarkName } from '../data/benchmarks/index.js';
 import { InputError } from '../util/errors.js';
 import { makeProgress } from './progress.js';
+import { resolveExecution } from '../engine/execution.js';
 
 export interface EmbedFlags {
   data: string;
@@ -38,7 +39,7 @@ export async function embedCommand(flags: EmbedFlags): Promise<void> {
         ...(flags.tokenizer ? { tokenizer: flags.tokenizer } : {}),
         ...(flags.maxLength ? { maxLength: flags.maxLength } : {}),
         ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
-        ...(flags.threads ? { threads: flags.threads } : {}),
+        threads: flags.threads ?? resolveExecution({ native: false }).threads,
       },
       out: flags.out,
       chunkRows: flags.chunk,

@@ -10,6 +10,7 @@ import { encodeNpy, encodeNpz } from '../data/files/npy.js';
 import { SPLIT_NAMES } from '../data/dataset.js';
 import { parseDimInput } from '../engine/onnx.js';
 import { createSession, ort, scalarTensor } from '../engine/session.js';
+import { resolveExecution } from '../engine/execution.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
 import type { DataDescription } from '../experiments/datasets.js';
 import { markdownTable } from '../report/table.js';
@@ -140,14 +141,21 @@ function argmaxRows(logits: Float32Array, k: number): Int32Array {
   return out;
 }
 
-/** Class index of every label: by the training class names when known, else integer labels 0..K−1. */
+/**
+ * Class index of every label: by the training class names (data.json); integer labels 0..K−1 are taken as
+ * indices when there are no names, or when the names are words and the labels are not (a folder written by
+ * `mat embed` holds the codes of a benchmark's named classes).
+ */
 function classCodes(rows: Rows, k: number, names: string[] | undefined, what: string): Int32Array {
   const values = rows.label!;
   const index = names ? new Map(names.map((n, i) => [n, i])) : null;
+  const isIndex = (v: string | number) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < k;
+  const byName = index !== null && !(names!.every((n) => !/^-?\d+$/.test(n)) && values.every(isIndex));
+  if (index && !byName) printNote(`${rows.source}: labels taken as class indices 0..${k - 1} (${names!.map((n, i) => `${i} = ${n}`).join(', ')})`);
   const out = new Int32Array(values.length);
   for (let r = 0; r < values.length; r++) {
     const v = values[r];
-    const code = index ? index.get(String(v)) : typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < k ? v : undefined;
+    const code = byName ? index!.get(String(v)) : isIndex(v) ? (v as number) : undefined;
     if (code === undefined) {
       throw new InputError(
         `${rows.source}: ${what}, row ${r + 1}: ${show(v)} is not a class of the model ` +
@@ -202,7 +210,7 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
   if (!flags.out && !flags.json) throw new InputError('mat predict: give --out FILE (.csv, .npy or .npz) and/or --json');
   const format = flags.out ? outFormat(flags.out) : undefined;
   const desc = readDescription(flags.model);
-  const model = await openModel(flags.model, flags.threads ?? 1);
+  const model = await openModel(flags.model, flags.threads ?? resolveExecution({ native: false }).threads);
   try {
     const table = !!tableFormatOf(flags.data);
     const rows = await loadRows(flags.data, {

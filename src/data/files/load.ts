@@ -407,6 +407,7 @@ export async function loadRows(file: string, opts: RowsOptions = {}): Promise<Ro
   const ext = path.extname(file).toLowerCase();
   if (ext === '.npz') return arrayRows(npzSource(file), opts);
   if (tableFormatOf(file)) return tableRows(file, opts);
+  if (ext === '.npy') throw new InputError(`${file}: a .npy file holds a single array; put x.npy (and y.npy, a.npy, split.npy) in a folder and pass the folder`);
   throw new InputError(`${file}: unknown data file type "${ext}" (expected .npz, .csv, .tsv, .parquet, .pq, or a folder of .npy files)`);
 }
 
