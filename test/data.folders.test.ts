@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { npyHeader, readNpy, writeNpy, writeNpz } from '../src/data/files/npy.js';
 import { loadDatasetFile, loadRows } from '../src/data/files/load.js';
+import { toDataset } from '../src/data/arrays.js';
 import { embedBenchmark, loadWaterbirds } from '../src/data/benchmarks/index.js';
 import { InputError } from '../src/util/errors.js';
 import { imageBackbone, waterbirdsFolder } from './benchmarkFixtures.js';
@@ -84,6 +85,13 @@ test('a training split with one class, and a class with no training example, are
   );
   const noTrain = npyFolder('notrain', arrays(Y.map((v, i) => (i === 10 ? 2 : v)), S));
   await assert.rejects(loadDatasetFile(noTrain, { label: 'y' }), isInputError(/class "2" of array "y" has no training example/, /2 \(0\)/));
+});
+
+test('plain arrays: labels with gaps, and a training split with one class, are refused', () => {
+  const x = [[0], [1], [2], [3]];
+  assert.throws(() => toDataset({ train: { x, y: [0, 1, 7, 1] } }), isInputError(/train\.y: classes 2, 3, 4, 5, 6 of 0\.\.7 have no training example/, /0 \(1\), 1 \(2\), 7 \(1\)/));
+  assert.throws(() => toDataset({ train: { x, y: [1, 1, 1, 1] }, val: { x, y: [0, 1, 0, 1] } }), isInputError(/class 0 of 0\.\.1 has no training example/));
+  assert.equal(toDataset({ train: { x, y: [0, 1, 2, 1] } }).numClasses, 3);
 });
 
 test('numeric labels with gaps are mapped in sorted order with a note; a single-example class is noted', async () => {

@@ -52,7 +52,22 @@ export function toDataset(data: Dataset | DatasetArrays): Dataset {
     test,
   };
   validateDataset(ds);
+  checkEveryClassTrains(ds);
   return ds;
+}
+
+/** Labels with gaps (0, 1, 7 makes 8 classes) or a class missing from training would train silently: refuse them. */
+function checkEveryClassTrains(ds: Dataset): void {
+  const counts = new Array<number>(ds.numClasses).fill(0);
+  for (const v of ds.train.y) counts[v]++;
+  const missing = counts.flatMap((c, k) => (c === 0 ? [k] : []));
+  if (missing.length === 0) return;
+  const present = counts.flatMap((c, k) => (c > 0 ? [`${k} (${c})`] : []));
+  throw new InputError(
+    `train.y: ${missing.length === 1 ? 'class' : 'classes'} ${missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, ...` : missing.join(', ')} ` +
+    `of 0..${ds.numClasses - 1} ${missing.length === 1 ? 'has' : 'have'} no training example (labels in training, with counts: ${present.join(', ')}); ` +
+    'labels must be 0..K−1 with every class in the training split: map labels with gaps (0, 1, 7) to 0, 1, 2 first',
+  );
 }
 
 function isDataset(data: unknown): data is Dataset {
