@@ -8,9 +8,9 @@ import path from 'node:path';
 import { npyHeader, readNpy, writeNpy, writeNpz } from '../src/data/files/npy.js';
 import { loadDatasetFile, loadRows } from '../src/data/files/load.js';
 import { toDataset } from '../src/data/arrays.js';
-import { embedBenchmark, loadWaterbirds } from '../src/data/benchmarks/index.js';
+import { embedBenchmark, loadMultiNLI, loadWaterbirds } from '../src/data/benchmarks/index.js';
 import { InputError } from '../src/util/errors.js';
-import { imageBackbone, waterbirdsFolder } from './benchmarkFixtures.js';
+import { imageBackbone, textBackbone, tokenizerJson, waterbirdsFolder } from './benchmarkFixtures.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mat-folders-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -178,4 +178,23 @@ test('embedBenchmark writes x/y/a/split .npy files that load like the benchmark,
   const again = await embedBenchmark({ benchmark: 'waterbirds', root, backbone, out, chunkRows: 3 });
   assert.deepEqual([again.computed, again.reused, again.dim], [0, 0, 3]);
   await assert.rejects(embedBenchmark({ benchmark: 'waterbirds', root, backbone, out, chunkRows: 4 }), isInputError(/other settings/));
+});
+
+test('embedBenchmark on a text benchmark (MultiNLI sentence pairs) matches loading it with the backbone', async () => {
+  const root = at('mnli');
+  fs.mkdirSync(root, { recursive: true });
+  const rows = [[0, 1, 0, 'the cat sat', 'not a dog'], [1, 0, 0, 'a dog', 'the dog sat'], [2, 0, 0, 'the cat', 'a cat'],
+    [0, 0, 1, 'a dog sat', 'the cat'], [1, 1, 1, 'the dog', 'not the cat'], [2, 0, 2, 'a cat sat', 'a dog'], [0, 1, 2, 'the cat', 'not a cat']];
+  fs.writeFileSync(path.join(root, 'metadata_random.csv'), ',gold_label,sentence2_has_negation,split,sentence1,sentence2\n' + rows.map((r, i) => [i, ...r].join(',')).join('\n') + '\n');
+  const backbone = { onnx: textBackbone(at('models', 'text.onnx')), tokenizer: tokenizerJson(at('models', 'tokenizer.json'), ['the', 'a', 'cat', 'dog', 'sat', 'not']), threads: 1 };
+  const out = at('mnli-emb');
+  const res = await embedBenchmark({ benchmark: 'multinli', root, backbone, out, chunkRows: 4 });
+  assert.deepEqual([res.rows, res.dim, res.computed], [7, 2, 2]);
+  const viaFolder = await loadDatasetFile(out, { label: 'y', attr: 'a' });
+  const direct = await loadMultiNLI({ root, backbone });
+  assert.deepEqual(Array.from(viaFolder.test.x), Array.from(direct.test.x));
+  assert.deepEqual(Array.from(viaFolder.train.y), Array.from(direct.train.y));
+  // "[CLS] the cat sat [SEP] not a dog [SEP]": ids 2 + 4 + 6 + 8 + 3 + 9 + 5 + 7 + 3 = 47.
+  assert.deepEqual(Array.from(viaFolder.train.x.subarray(0, 2)), [47, -23.5]);
+  await assert.rejects(embedBenchmark({ benchmark: 'multinli', root, backbone: { onnx: backbone.onnx }, out: at('none') }), isInputError(/needs a tokenizer/));
 });
