@@ -7,8 +7,8 @@ export { makeFigure1 } from './data/fig1.js';
 export { makeColorMnist } from './data/cmnist.js';
 export { loadBuiltin, builtinDatasets } from './data/builtin.js';
 export { makeSpuriousEmbeddings } from './data/embeddings.js';
-export { loadDatasetFile } from './data/files/load.js';
-export { loadBenchmark } from './data/benchmarks/index.js';
+export { loadDatasetFile, loadRows, type LoadOptions, type Rows } from './data/files/load.js';
+export { loadBenchmark, embedBenchmark } from './data/benchmarks/index.js';
 
 export { setExecutionDefaults, resolveExecution, type ExecutionOptions, type Execution } from './engine/execution.js';
 export { executionFromEnvironment } from './environment.js';
