@@ -102,7 +102,12 @@ function splitCodesOfColumn(table: Table, name: string): Uint8Array {
 }
 
 async function loadTableDataset(file: string, opts: LoadOptions & { name: string }): Promise<Dataset> {
-  const table = await readTable(file);
+  return datasetFromTable(await readTable(file), opts);
+}
+
+/** A dataset from a table already read (or parsed in memory, as the browser page does); `table.path` names it in messages. */
+export function datasetFromTable(table: Table, opts: LoadOptions & { name: string }): Dataset {
+  const file = table.path;
   if (table.numRows === 0) throw new InputError(`${file}: the table has no rows`);
   const splitName = opts.split ?? 'split';
   const label = categoryValues(table, opts.label, 'label');
@@ -209,7 +214,11 @@ function featuresOf(file: string, name: string, arr: NpyArray): { x: Float32Arra
 }
 
 function loadNpzDataset(file: string, opts: LoadOptions & { name: string }): Dataset {
-  const arrays = readNpz(file, { shared: opts.shared });
+  return datasetFromArrays(readNpz(file, { shared: opts.shared }), file, opts);
+}
+
+/** A dataset from NPZ arrays already decoded (parseNpz: the browser page); `file` names them in messages. */
+export function datasetFromArrays(arrays: Record<string, NpyArray>, file: string, opts: LoadOptions & { name: string }): Dataset {
   const names = Object.keys(arrays);
   const listed = names.length ? names.join(', ') : '(none)';
   const xPick = pick(arrays, [opts.features?.[0], ...X_NAMES]);
