@@ -155,7 +155,7 @@ async function loadFile(file: File): Promise<void> {
   $('[data-columns]').hidden = true;
   loaded = undefined;
   if (file.size > MAX_BYTES) {
-    fail(`${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB, over this page's limit of ${(MAX_BYTES / 2 ** 20).toFixed(0)} MB: use the command line (mat train --data) for larger files.`);
+    fail(`${file.name} is ${size(file.size)}, over this page's limit of ${size(MAX_BYTES)}: use the command line (mat train --data) for larger files.`);
     return;
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -204,6 +204,7 @@ function trainData(): void {
   const request = (method: Method): Request => ({
     type: 'data', method, name: loaded!.name, bytes: loaded!.bytes, tau: Number($<HTMLSelectElement>('[data-control="tau"]').value),
     choice: { label: choice.label, attr: choice.attr || undefined, split: choice.split === RANDOM_SPLIT ? undefined : choice.split, seed: choice.seed },
+    steps: params.has('steps') ? Number(params.get('steps')) : undefined,
   });
   $('[data-results]').innerHTML = '';
   let info: Extract<Reply, { type: 'dataset' }> | undefined;
@@ -242,6 +243,10 @@ function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, 
   return wrap;
 }
 
+function size(bytes: number): string {
+  return bytes < 2 ** 20 ? `${Math.round(bytes / 2 ** 10)} KB` : `${Math.round(bytes / 2 ** 20)} MB`;
+}
+
 function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -256,7 +261,7 @@ function hasWebAssembly(): boolean {
   }
 }
 
-$('[data-max-size]').textContent = `${(MAX_BYTES / 2 ** 20).toFixed(0)} MB`;
+$('[data-max-size]').textContent = size(MAX_BYTES);
 if (!hasWebAssembly()) {
   fail('This page needs WebAssembly, which this browser lacks or has turned off (some locked-down or "safe mode" settings disable it). Enable it, or use another browser, or the command line (npx mat demo).');
 } else {

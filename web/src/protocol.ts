@@ -16,7 +16,7 @@ export interface Figure1Job {
 export type Request =
   | { type: 'fig1'; method: Method; job: Figure1Job }
   | { type: 'inspect'; name: string; bytes: Uint8Array }
-  | { type: 'data'; method: Method; name: string; bytes: Uint8Array; choice: ColumnChoice; tau: number };
+  | { type: 'data'; method: Method; name: string; bytes: Uint8Array; choice: ColumnChoice; tau: number; steps?: number };
 
 /** Accuracy of one split at one evaluation. */
 export interface SplitScore {

@@ -2,9 +2,8 @@
 // method (ERM; XRM then MAT), so the two train side by side and the page stays responsive.
 import { setSessionOpener } from '../../src/engine/runtime.js';
 import type { Dataset } from '../../src/data/dataset.js';
-import { makeFigure1 } from '../../src/data/fig1.js';
-import { presetFor, linearHeadPreset, type Preset } from '../../src/experiments/presets.js';
-import { runLive } from '../../src/experiments/live.js';
+import { linearHeadPreset, type Preset } from '../../src/experiments/presets.js';
+import { figure1Live, runLive } from '../../src/experiments/live.js';
 import type { Evaluation } from '../../src/eval/metrics.js';
 import { configureOrt, openWebSession } from './ortWebSession.js';
 import type { Method, Reply, Request, SplitScore } from './protocol.js';
@@ -57,12 +56,7 @@ async function train(ds: Dataset, preset: Preset, method: Method, seed: number, 
 async function handle(req: Request): Promise<void> {
   if (req.type === 'fig1') {
     const { job } = req;
-    const ds = makeFigure1({ noise: job.noise, seed: job.seed, n: job.n, dim: job.dim });
-    const preset = presetFor(ds, { noise: job.noise });
-    if (job.steps) {
-      preset.train = { ...preset.train, steps: job.steps, evalEvery: Math.max(1, Math.round(job.steps / 20)) };
-      preset.xrm = { ...preset.xrm, steps: job.steps };
-    }
+    const { ds, preset } = figure1Live(job);
     if (req.method === 'erm') {
       const n = ds.test.y.length;
       const x0 = new Float32Array(n);
@@ -85,7 +79,11 @@ async function handle(req: Request): Promise<void> {
         dim: ds.dim,
       });
     }
-    await train(ds, { ...linearHeadPreset(ds), train: { ...linearHeadPreset(ds).train, evalTrain: false } }, req.method, req.choice.seed, req.tau);
+    // The linear-head defaults of `mat train`; the table needs only the last step's evaluation.
+    const base = linearHeadPreset(ds);
+    const steps = req.steps ?? base.train.steps;
+    const preset: Preset = { train: { ...base.train, steps, evalEvery: 0 }, xrm: { ...base.xrm, steps } };
+    await train(ds, preset, req.method, req.choice.seed, req.tau);
   }
 }
 
