@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { figure1Live, runLive } from '../src/experiments/live.js';
+import { encodeNpz } from '../src/data/files/npy.js';
 import { Rng } from '../src/util/random.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 
@@ -163,6 +164,35 @@ test('a dropped CSV trains ERM and MAT and shows accuracy per group', { skip: ch
   const counts = rows.slice(0, 4).map((r) => Number(r[2]));
   assert.equal(counts.reduce((s, c) => s + c, 0), 120, 'every test row is in one group');
   for (const r of rows) for (const cell of r.slice(3)) assert.ok(Number(cell) >= 0 && Number(cell) <= 1, `accuracy "${cell}" in ${JSON.stringify(r)}`);
+  await page.close();
+});
+
+test('a chosen NPZ (x, y, a, split arrays) gives the same per-group table', { skip: chromiumMissing, timeout: 120_000 }, async () => {
+  const rng = new Rng(5);
+  const n = 500;
+  const d = 6;
+  const x = new Float32Array(n * d);
+  const y = new Int32Array(n);
+  const a = new Int32Array(n);
+  const split = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    split[i] = i < 300 ? 0 : i < 400 ? 1 : 2;
+    y[i] = rng.bernoulli(0.5) ? 1 : 0;
+    a[i] = rng.bernoulli(split[i] === 0 ? 0.9 : 0.5) ? y[i] : 1 - y[i];
+    for (let j = 0; j < d; j++) x[i * d + j] = rng.normal();
+    x[i * d] += y[i];
+    x[i * d + 1] += 2 * a[i];
+  }
+  const page = await open('?steps=300');
+  await page.setInputFiles('[data-control="file"]', { name: 'arrays.npz', mimeType: 'application/zip', buffer: Buffer.from(encodeNpz({ x: { data: x, shape: [n, d] }, y, a, split })) });
+  await page.waitForSelector('[data-columns]:not([hidden])', { timeout: 20_000 });
+  assert.deepEqual([await page.inputValue('[data-control="label"]'), await page.inputValue('[data-control="attr"]'), await page.inputValue('[data-control="split"]')], ['y', 'a', 'split']);
+  await page.click('[data-action="train-data"]');
+  await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 100_000 });
+  assert.equal(await page.getAttribute('body', 'data-state'), 'done', (await page.textContent('[data-message]')) ?? '');
+  const counts = await page.$$eval('[data-table="groups"] tbody tr[data-group]:not([data-group="worst"]):not([data-group="average"]) td:nth-child(3)', (tds) => tds.map((td) => Number(td.textContent)));
+  assert.equal(counts.length, 4);
+  assert.equal(counts.reduce((s, c) => s + c, 0), 100);
   await page.close();
 });
 

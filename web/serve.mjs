@@ -1,4 +1,4 @@
-// A static server for the built page on 127.0.0.1 (node:http only). `npm run web` builds and serves.
+// A static server for the built page on 127.0.0.1 (node:http only). `npm run web [-- PORT]` builds and serves (port 8080 by default).
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
@@ -34,7 +34,7 @@ export function serveStatic(root, port = 0) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { outDir } = await buildWeb();
-  const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
+  const port = Number(process.argv[2] ?? 8080);
   const { url } = await serveStatic(outDir, port);
   console.log(`MAT in the browser: ${url}  (Ctrl+C to stop)`);
 }
