@@ -89,7 +89,7 @@ test('Figure 1 at σ = 0.5: ERM fails the minority, MAT recovers it', { skip: ch
   await page.close();
 });
 
-test('the browser gives the same results as Node’s in-graph path for the same seed', { skip: chromiumMissing, timeout: 120_000 }, async () => {
+test('the browser gives the same results as Node’s in-graph path for the same seed', { skip: chromiumMissing, timeout: 120_000 }, async (t) => {
   const job = { noise: 0.5, seed: 3, n: 200, dim: 300, steps: 150 };
   const page = await open(`?n=${job.n}&dim=${job.dim}&steps=${job.steps}`);
   await page.fill('[data-control="seed"]', String(job.seed));
@@ -109,7 +109,8 @@ test('the browser gives the same results as Node’s in-graph path for the same 
     assert.equal(b.length, n.length);
     let worst = 0;
     for (let i = 0; i < n.length; i++) worst = Math.max(worst, Math.abs(b[i] - n[i]) / (1e-3 + Math.abs(n[i])));
-    assert.ok(worst < 1e-3, `${method}: parameters differ by up to ${worst} (relative)`);
+    t.diagnostic(`${method}: parameters differ by up to ${worst.toExponential(2)} (relative)`);
+    assert.ok(worst < 1e-4, `${method}: parameters differ by up to ${worst} (relative)`);
   }
 });
 

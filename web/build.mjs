@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
+// The bundled onnxruntime-web build embeds its JavaScript glue: only the WASM binary is fetched.
+const ORT_FILES = ['ort-wasm-simd-threaded.wasm'];
 
 const browserSubstitutes = {
   name: 'browser-substitutes',

@@ -2,9 +2,8 @@
 // in two workers (ERM; XRM then MAT); this thread only draws. Tests read the page through data-*
 // attributes: [data-action], [data-metric], body[data-state] (loading, idle, running, done, stopped, error).
 import { boundaryChart, curveChart, updateBoundary, updateCurves, type Chart } from './charts.js';
-import type { EvalMessage, Figure1Job, Method, Reply, Request, SplitScore } from './protocol.js';
+import { RANDOM_SPLIT, type EvalMessage, type Figure1Job, type Method, type Reply, type Request, type SplitScore } from './protocol.js';
 import type { FileSummary } from './userData.js';
-import { RANDOM_SPLIT } from './userData.js';
 
 const METHODS: Method[] = ['erm', 'mat'];
 const params = new URLSearchParams(location.search);
@@ -25,7 +24,7 @@ let workers: Worker[] = [];
 function stopWorkers(): void {
   for (const w of workers) w.terminate();
   workers = [];
-  $<HTMLButtonElement>('[data-action="stop"]').disabled = true;
+  for (const stop of document.querySelectorAll<HTMLButtonElement>('[data-action^="stop"]')) stop.disabled = true;
 }
 
 function fail(text: string): void {
@@ -38,7 +37,7 @@ function fail(text: string): void {
 function setButtons(running: boolean): void {
   $<HTMLButtonElement>('[data-action="train"]').disabled = running;
   $<HTMLButtonElement>('[data-action="train-data"]').disabled = running;
-  $<HTMLButtonElement>('[data-action="stop"]').disabled = !running;
+  for (const stop of document.querySelectorAll<HTMLButtonElement>('[data-action^="stop"]')) stop.disabled = !running;
 }
 
 /** Start one worker per method; `onReply` sees every reply but errors, which end the run. */
@@ -267,12 +266,14 @@ if (!hasWebAssembly()) {
 } else {
   $('[data-action="train"]').addEventListener('click', trainFigure1);
   $('[data-action="train-data"]').addEventListener('click', trainData);
-  $('[data-action="stop"]').addEventListener('click', () => {
-    stopWorkers();
-    setButtons(false);
-    message('Stopped.');
-    setState('stopped');
-  });
+  for (const stop of document.querySelectorAll('[data-action^="stop"]')) {
+    stop.addEventListener('click', () => {
+      stopWorkers();
+      setButtons(false);
+      message('Stopped.');
+      setState('stopped');
+    });
+  }
   const input = $<HTMLInputElement>('[data-control="file"]');
   input.addEventListener('change', () => { if (input.files?.[0]) void loadFile(input.files[0]); });
   const drop = $('[data-drop]');

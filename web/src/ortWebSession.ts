@@ -8,10 +8,13 @@ import type { EngineSession } from '../../src/engine/runtime.js';
 
 type Tensor = Parameters<EngineSession['run']>[0][string];
 
-/** Where the WASM runtime is served from, and single-threaded (no cross-origin isolation needed). */
-export function configureOrt(wasmBase: string): void {
+/**
+ * The WASM binary's URL (its JavaScript glue is bundled), and one thread: onnxruntime-web's threads
+ * need a cross-origin isolated page, and the page runs two workers side by side instead.
+ */
+export function configureOrt(wasmUrl: string): void {
   ort.env.wasm.numThreads = 1;
-  ort.env.wasm.wasmPaths = wasmBase;
+  ort.env.wasm.wasmPaths = { wasm: wasmUrl };
 }
 
 export async function openWebSession(modelBytes: Uint8Array): Promise<EngineSession> {

@@ -3,6 +3,9 @@ import type { ColumnChoice, FileSummary } from './userData.js';
 
 export type Method = 'erm' | 'mat';
 
+/** The split choice that asks for a seeded random 60 / 20 / 20 split. */
+export const RANDOM_SPLIT = 'split (random 60/20/20)';
+
 /** Figure 1's problem and schedule (the paper's defaults unless the page's URL overrides them). */
 export interface Figure1Job {
   noise: number;

@@ -7,6 +7,7 @@ import { parseNpz, type NpyArray } from '../../src/data/files/npy.js';
 import { cellText, parseCsv, type Table } from '../../src/data/files/table.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
+import { RANDOM_SPLIT } from './protocol.js';
 
 /** A column (CSV) or 1-D array (NPZ) the page offers as label, attribute or split. */
 export interface ColumnInfo {
@@ -34,7 +35,6 @@ export interface ColumnChoice {
 }
 
 const MAX_CATEGORIES = 50;
-export const RANDOM_SPLIT = 'split (random 60/20/20)';
 
 type Parsed = { format: 'csv'; table: Table } | { format: 'npz'; arrays: Record<string, NpyArray>; rows: number };
 

@@ -20,7 +20,7 @@ if (typeof (globalThis as { setImmediate?: unknown }).setImmediate !== 'function
   };
 }
 
-configureOrt(new URL('./', self.location.href).href);
+configureOrt(new URL('./ort-wasm-simd-threaded.wasm', self.location.href).href);
 setSessionOpener((bytes) => openWebSession(bytes));
 const EXECUTION = { threads: 1, native: false };
 
