@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The browser page end to end in headless Chromium: built by esbuild into a temporary folder, served
 // by web/serve.mjs, driven through its data-* contract. Figure 1 must reproduce the paper's result
 // (ERM fails the minority, MAT recovers it); a dropped CSV gives a per-group table; bad input gives

@@ -149,6 +149,9 @@ function trainFigure1(): void {
 let loaded: { name: string; bytes: Uint8Array; summary: FileSummary } | undefined;
 
 async function loadFile(file: File): Promise<void> {
+  // A new file ends whatever was running.
+  stopWorkers();
+  setButtons(false);
   message('');
   $('[data-results]').innerHTML = '';
   $('[data-columns]').hidden = true;
@@ -209,24 +212,26 @@ function trainData(): void {
   let info: Extract<Reply, { type: 'dataset' }> | undefined;
   const last = {} as Record<Method, EvalMessage | undefined>;
   const done = new Set<Method>();
+  let flipRate: number | undefined;
   startWorkers({ erm: request('erm'), mat: request('mat') }, (m) => {
     if (m.type === 'dataset') info = m;
     else if (m.type === 'progress') showProgress(`data-${m.method}`, m);
     else if (m.type === 'eval') last[m.method] = m;
     else if (m.type === 'done') {
       done.add(m.method);
+      if (m.method === 'mat') flipRate = m.flipRate;
       $(`[data-progress="data-${m.method}"]`).textContent = `${m.method.toUpperCase()} done in ${m.seconds.toFixed(1)} s`;
       if (done.size === METHODS.length && info && last.erm && last.mat) {
         stopWorkers();
         setButtons(false);
-        $('[data-results]').replaceChildren(groupTable(info, last.erm.test, last.mat.test));
+        $('[data-results]').replaceChildren(groupTable(info, last.erm.test, last.mat.test, flipRate));
         setState('done');
       }
     }
   });
 }
 
-function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, mat: SplitScore): HTMLElement {
+function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, mat: SplitScore, flipRate?: number): HTMLElement {
   const wrap = document.createElement('div');
   const attrs = info.attributeNames.length ? info.attributeNames : ['(all)'];
   const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3));
@@ -235,7 +240,9 @@ function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, 
     return `<tr data-group="${g}"><td>${esc(info.classNames[y] ?? String(y))}</td><td>${esc(attrs[g % attrs.length])}</td>` +
       `<td>${erm.groupCounts[g]}</td><td data-acc="erm">${fmt(erm.groupAcc[g])}</td><td data-acc="mat">${fmt(mat.groupAcc[g])}</td></tr>`;
   });
-  wrap.innerHTML = `<p class="note">${info.rows[0]} training, ${info.rows[1]} validation, ${info.rows[2]} test rows; ${info.dim} features. Test accuracy per group at the last step:</p>` +
+  wrap.innerHTML = `<p class="note">${info.rows[0]} training, ${info.rows[1]} validation, ${info.rows[2]} test rows; ${info.dim} features.` +
+    (flipRate === undefined ? '' : ` XRM flipped ${(100 * flipRate).toFixed(1)}% of the training labels (MAT is only as good as these held-out predictions: near 0% means XRM found no minority).`) +
+    ` Test accuracy per group at the last step:</p>` +
     `<table data-table="groups"><thead><tr><th>label</th><th>attribute</th><th>test rows</th><th>ERM</th><th>MAT</th></tr></thead><tbody>${rows.join('')}` +
     `<tr data-group="worst"><td>worst group</td><td></td><td></td><td data-acc="erm">${fmt(erm.worstGroupAcc)}</td><td data-acc="mat">${fmt(mat.worstGroupAcc)}</td></tr>` +
     `<tr data-group="average"><td>average</td><td></td><td></td><td data-acc="erm">${fmt(erm.avgAcc)}</td><td data-acc="mat">${fmt(mat.avgAcc)}</td></tr></tbody></table>`;
