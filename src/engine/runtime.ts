@@ -8,7 +8,7 @@ import { NativeSession } from './native/session.js';
 import { createSession, ort } from './session.js';
 
 export interface EngineSession {
-  readonly kind: 'native' | 'onnxruntime-node';
+  readonly kind: 'native' | 'onnxruntime-node' | 'onnxruntime-web';
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /** Run the graph; every requested output must be preallocated (right dtype and shape). */
@@ -26,9 +26,23 @@ export interface EngineSession {
   release(): Promise<void>;
 }
 
+/** Opens sessions on another build of ONNX Runtime (the browser page's onnxruntime-web: web/src/ortWebSession.ts). */
+export type SessionOpener = (modelBytes: Uint8Array, threads: number) => Promise<EngineSession>;
+
+let injected: SessionOpener | undefined;
+
+/**
+ * Run every session through `open` from now on (undefined: back to this process's own runtime).
+ * Set once where a program starts, as setExecutionDefaults is; the browser worker sets it.
+ */
+export function setSessionOpener(open: SessionOpener | undefined): void {
+  injected = open;
+}
+
 /** A session for the graph, on `threads` threads (default: the execution's). */
 export async function openEngineSession(modelBytes: Uint8Array, execution: Execution, threads = execution.threads): Promise<EngineSession> {
   if (!(Number.isInteger(threads) && threads > 0)) throw new Error(`threads must be a positive integer, got ${threads}`);
+  if (injected) return injected(modelBytes, threads);
   if (execution.native) {
     const addon = nativeAddon(execution);
     return new NativeSession(addon, addon.ortCreateSession(modelBytes, threads, execution.spin, execution.profile));

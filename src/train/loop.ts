@@ -72,7 +72,8 @@ export interface TrainSettings {
   keepBest?: SelectionCriterion;
   /** XRM-inferred validation groups, for the va_gi_wga criterion. */
   valInferredGroups?: { groups: Int32Array; numGroups: number };
-  onEval?(record: CurvePoint): void;
+  /** Each evaluation as it is delivered, with the parameters it evaluated (a snapshot: keep it if needed). */
+  onEval?(record: CurvePoint, params: readonly Float32Array[]): void;
   onStep?(step: number): void;
   /** Start from these parameters instead of a fresh initialisation. */
   initialParams?: Float32Array[];
@@ -199,7 +200,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
     curve.push(point);
     // Points arrive in step order, so keeping the better of two gives selectStep's choice.
     if (criterion && (!best || selectStep([best.point, point], criterion) === point)) best = { point, params };
-    settings.onEval?.(point);
+    settings.onEval?.(point, params);
   });
   if (step.steps === 0 && settings.evalEvery > 0) evaluate(0, NaN);
   const prepare = (rows: Int32Array) => {

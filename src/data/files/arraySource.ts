@@ -33,6 +33,11 @@ function memoised(source: string, names: string[], read: (name: string) => NpyAr
   };
 }
 
+/** Arrays already in memory (an archive decoded by parseNpz in the browser). */
+export function inMemorySource(source: string, arrays: Record<string, NpyArray>): ArraySource {
+  return { path: source, names: Object.keys(arrays), get: (name) => arrays[name] };
+}
+
 /** The .npy members of an .npz archive (np.savez or np.savez_compressed). */
 export function npzSource(file: string, opts: { shared?: boolean } = {}): ArraySource {
   const fd = openForReading(file);

@@ -19,7 +19,7 @@ import type { Dataset, Split, SplitName } from '../dataset.js';
 import { SPLIT_NAMES } from '../dataset.js';
 import { InputError, show } from '../../util/errors.js';
 import { toFloat32, type NpyArray } from './npy.js';
-import { npyDirSource, npzSource, type ArraySource } from './arraySource.js';
+import { inMemorySource, npyDirSource, npzSource, type ArraySource } from './arraySource.js';
 import { cellNumber, getColumn, isNumericColumn, readTable, tableFormatOf, type Table, type TableColumn } from './table.js';
 import {
   encodeCategories,
@@ -116,7 +116,12 @@ function splitCodesOfColumn(table: Table, name: string): Uint8Array {
 }
 
 async function loadTableDataset(file: string, opts: LoadOptions & { name: string }): Promise<Dataset> {
-  const table = await readTable(file);
+  return datasetFromTable(await readTable(file), opts);
+}
+
+/** A dataset from a table already read (or parsed in memory, as the browser page does); `table.path` names it in messages. */
+export function datasetFromTable(table: Table, opts: LoadOptions & { name: string }): Dataset {
+  const file = table.path;
   if (table.numRows === 0) throw new InputError(`${file}: the table has no rows`);
   const splitName = opts.split ?? 'split';
   const label = categoryValues(table, opts.label, 'label');
@@ -252,6 +257,11 @@ function featuresOf(file: string, name: string, arr: NpyArray, onNote?: NoteHand
     throw new InputError(`${file}: array "${name}", row ${bad.row + 1}, column ${bad.col}: ${bad.value} (features must be finite numbers, not NaN or infinite)`);
   }
   return { x, n, d };
+}
+
+/** A dataset from NPZ arrays already decoded (parseNpz: the browser page); `file` names them in messages. */
+export function datasetFromArrays(arrays: Record<string, NpyArray>, file: string, opts: LoadOptions & { name: string }): Dataset {
+  return loadArraysDataset(inMemorySource(file, arrays), opts);
 }
 
 function loadArraysDataset(arrays: ArraySource, opts: LoadOptions & { name: string }): Dataset {
