@@ -8,15 +8,22 @@ import type { Dataset, Split } from '../data/dataset.js';
 import { loadDatasetFile } from '../data/files/load.js';
 import { BUILTIN_EXPERIMENTS, linearHeadPreset, presetFor, type ModelFamily, type Preset } from './presets.js';
 import { InputError } from '../util/errors.js';
+import { checkFeatureScaling, type FeatureScaling } from '../data/standardize.js';
 
-export type DatasetSpec =
+export type DatasetSpec = (
   | { kind: 'builtin'; key: string; name: string }
-  | { kind: 'file'; key: string; path: string; label?: string; attr?: string; split?: string; bytes: number };
+  | { kind: 'file'; key: string; path: string; label?: string; attr?: string; split?: string; bytes: number }
+) & {
+  /** Linear heads' feature scaling; absent: standardised (the default). */
+  scale?: FeatureScaling;
+};
 
 export interface FileFlags {
   label?: string;
   attr?: string;
   split?: string;
+  /** Linear heads' feature scaling (default 'standard'). */
+  scale?: FeatureScaling;
 }
 
 const TABLE_EXTENSIONS = ['.csv', '.tsv', '.parquet', '.pq'];
@@ -26,9 +33,11 @@ export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[]
   const items = data.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (items.length === 0) throw new InputError('--data: give a built-in dataset name or a data file');
   const specs: DatasetSpec[] = [];
+  // Stored only when it differs from the default, so that sweep folders made before keep their config.
+  const scale = flags.scale !== undefined && checkFeatureScaling(flags.scale) !== 'standard' ? { scale: flags.scale } : {};
   for (const item of items) {
     if (Object.prototype.hasOwnProperty.call(builtinDatasets, item)) {
-      specs.push({ kind: 'builtin', key: item, name: item });
+      specs.push({ kind: 'builtin', key: item, name: item, ...scale });
       continue;
     }
     const abs = path.resolve(item);
@@ -41,7 +50,7 @@ export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[]
       throw new InputError(`--data "${item}": a table needs --label COLUMN (and usually --attr COLUMN and --split COLUMN)`);
     }
     const key = path.basename(abs, path.extname(abs)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'data';
-    specs.push({ kind: 'file', key, path: abs, label: flags.label, attr: flags.attr, split: flags.split, bytes: fs.statSync(abs).size });
+    specs.push({ kind: 'file', key, path: abs, label: flags.label, attr: flags.attr, split: flags.split, bytes: fs.statSync(abs).size, ...scale });
   }
   const keys = specs.map((s) => s.key);
   const dup = keys.find((k, i) => keys.indexOf(k) !== i);
@@ -56,7 +65,7 @@ export async function loadSpec(spec: DatasetSpec, opts: { shared?: boolean } = {
 
 /** Training settings for the dataset: the built-in presets; a linear head for files. */
 export function presetForSpec(spec: DatasetSpec, ds: Dataset): Preset {
-  return spec.kind === 'builtin' ? presetFor(ds) : linearHeadPreset(ds);
+  return spec.kind === 'builtin' ? presetFor(ds, { scale: spec.scale }) : linearHeadPreset(ds, { scale: spec.scale });
 }
 
 export function familyOf(spec: DatasetSpec): ModelFamily {

@@ -117,6 +117,12 @@ export class FittedClassifier {
     await writeFile(path, this.exportBytes(params));
   }
 
+  /** A copy of the final parameters (in the model's order: weight, bias per layer). */
+  parameters(): Float32Array[] {
+    this.predictor();
+    return this.compiled.step.parameterTensors().map((t) => Float32Array.from(t.data as Float32Array));
+  }
+
   /** Free the ONNX Runtime sessions. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
