@@ -101,6 +101,7 @@ export function shareDataset(ds: Dataset): Dataset {
 
 export interface DataFlags {
   data: string;
+  scale?: FeatureScaling;
   noise?: number;
   seed: number;
   label?: string;
