@@ -9,6 +9,8 @@ import { trainingStatistics } from '../src/data/standardize.js';
 import { createSession, tensor } from '../src/engine/session.js';
 import { fit } from '../src/experiments/fit.js';
 import { presetFor } from '../src/experiments/presets.js';
+import { runMethod } from '../src/experiments/method.js';
+import { applyTrainingHParams, drawHParams, searchSpace } from '../src/sweep/hparams.js';
 import { Rng } from '../src/util/random.js';
 import { fitLogistic, predictLogistic } from './logisticReference.js';
 import { SCALE_KINDS, scaleData } from './scaleData.js';
@@ -43,6 +45,26 @@ for (const kind of SCALE_KINDS) {
   test(`${kind}: RWG with the defaults within 3 points of a group-reweighted logistic regression (3 seeds)`, async () => {
     const { ours, reference } = await compare(kind, 'rwg');
     assert.ok(ours >= reference - 0.03, `${kind}: RWG ${ours.toFixed(3)}, reweighted logistic regression ${reference.toFixed(3)}`);
+  });
+}
+
+for (const kind of SCALE_KINDS) {
+  test(`${kind}: the search space holds good settings in the scaled regime (≥ 3 of 10 combinations within 3 points of the reference)`, async () => {
+    const ds = scaleData(kind, 0);
+    const ref = fitLogistic(ds.train.x, ds.train.y, ds.dim, ds.numClasses, { lambda: 1e-4 });
+    const reference = accuracy(predictLogistic(ref, ds.test.x, ds.dim, ds.numClasses), ds.test.y);
+    const preset = presetFor(ds);
+    const results: string[] = [];
+    let good = 0;
+    for (let combo = 1; combo <= 10; combo++) {
+      const hp = drawHParams(searchSpace('erm', 'linear', preset.train), combo);
+      const run = await runMethod(ds, { ...preset, train: { ...applyTrainingHParams(preset.train, hp), evalEvery: 0 } }, 'erm', 0, { execution: { threads: 1 } });
+      await run.result.classifier.dispose();
+      const acc = run.final.test.avgAcc;
+      if (acc >= reference - 0.03) good++;
+      results.push(`lr ${Number(hp.lr).toExponential(1)}: ${acc.toFixed(3)}`);
+    }
+    assert.ok(good >= 3, `${kind}: reference ${reference.toFixed(3)}; ${results.join(', ')}`);
   });
 }
 
