@@ -10,7 +10,7 @@ export const FEATURE_SCALINGS: readonly FeatureScaling[] = ['standard', 'none'];
 const cache = new WeakMap<Float32Array, InputScaling>();
 
 /**
- * Per-column mean and 1/σ of the training split (population σ, two passes in float64). A constant
+ * Per-column mean and 1/σ of the training split (population σ, one pass of shifted sums in float64). A constant
  * column gets scale 1: it is centred and otherwise left alone, as scikit-learn's StandardScaler does.
  */
 export function trainingStatistics(ds: Pick<Dataset, 'dim' | 'train'>): InputScaling {
@@ -20,20 +20,23 @@ export function trainingStatistics(ds: Pick<Dataset, 'dim' | 'train'>): InputSca
   const d = ds.dim;
   const n = ds.train.y.length;
   if (n === 0) throw new Error('feature scaling: the training split has no rows');
+  // One pass of sums shifted by the first row (stable when a column's mean is large against its spread).
+  const shift = Float64Array.from(x.subarray(0, d));
   const sum = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const row = i * d;
-    for (let j = 0; j < d; j++) sum[j] += x[row + j];
-  }
-  const mean = new Float64Array(d);
-  for (let j = 0; j < d; j++) mean[j] = sum[j] / n;
   const sq = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     const row = i * d;
     for (let j = 0; j < d; j++) {
-      const c = x[row + j] - mean[j];
+      const c = x[row + j] - shift[j];
+      sum[j] += c;
       sq[j] += c * c;
     }
+  }
+  const mean = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const m = sum[j] / n;
+    mean[j] = shift[j] + m;
+    sq[j] = Math.max(0, sq[j] - n * m * m);
   }
   const scale = new Float32Array(d);
   for (let j = 0; j < d; j++) {
