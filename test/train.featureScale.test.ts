@@ -12,6 +12,8 @@ import { presetFor } from '../src/experiments/presets.js';
 import { runMethod } from '../src/experiments/method.js';
 import { applyTrainingHParams, drawHParams, searchSpace } from '../src/sweep/hparams.js';
 import { Rng } from '../src/util/random.js';
+import { mlp, modelFromJSON } from '../src/nn/models.js';
+import { compilePredictor } from '../src/nn/classifier.js';
 import { fitLogistic, predictLogistic } from './logisticReference.js';
 import { SCALE_KINDS, scaleData } from './scaleData.js';
 
@@ -127,3 +129,26 @@ test('the scaling is part of the model: model.onnx takes raw features and gives 
   await clf.dispose();
 });
 
+
+test('input scaling without a bias (applied to the input) and with one (folded into the layer) give W·((x − μ)·s) + b', async () => {
+  const rng = new Rng(4);
+  const d = 5, k = 3, n = 4;
+  const inputScaling = { mean: Float32Array.from({ length: d }, () => rng.normal()), scale: Float32Array.from({ length: d }, () => 0.5 + rng.uniform()) };
+  const x = Float32Array.from({ length: n * d }, () => 3 * rng.normal());
+  for (const bias of [false, true]) {
+    const model = mlp([d, k], { bias, inputScaling });
+    const params = model.params.map((p) => Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => rng.normal()));
+    const predictor = await compilePredictor(model, () => params.map((p, i) => tensor('float32', p, model.params[i].shape)), { threads: 1 });
+    const logits = await predictor.run(x, n);
+    await predictor.dispose();
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < k; c++) {
+        let s = bias ? params[1][c] : 0;
+        for (let j = 0; j < d; j++) s += params[0][c * d + j] * (x[i * d + j] - inputScaling.mean[j]) * inputScaling.scale[j];
+        assert.ok(Math.abs(s - logits[i * k + c]) < 1e-4, `bias ${bias}, row ${i}, class ${c}: ${logits[i * k + c]} vs ${s}`);
+      }
+    }
+    // The description rebuilds the same model.
+    assert.deepEqual(modelFromJSON(model.toJSON()).toJSON(), model.toJSON());
+  }
+});
