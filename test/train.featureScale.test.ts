@@ -152,3 +152,12 @@ test('input scaling without a bias (applied to the input) and with one (folded i
     assert.deepEqual(modelFromJSON(model.toJSON()).toJSON(), model.toJSON());
   }
 });
+
+test('the test datasets have the scales they claim', () => {
+  const rowNorms = (ds: Dataset) => Array.from({ length: ds.train.y.length }, (_, i) => Math.hypot(...ds.train.x.subarray(i * ds.dim, (i + 1) * ds.dim)));
+  const pixels = scaleData('pixels', 0);
+  assert.ok(pixels.train.x.every((v) => v >= 0 && v <= 1));
+  assert.ok(rowNorms(scaleData('bow', 0)).every((v) => Math.abs(v - 1) < 1e-5));
+  const norms = rowNorms(scaleData('gaussian', 0));
+  assert.ok(mean(norms) > 30 && mean(norms) < 50 && Math.min(...norms) > 25 && Math.max(...norms) < 55, `norms ${Math.min(...norms)}–${Math.max(...norms)}`);
+});
