@@ -26,10 +26,13 @@ export { HELD_OUT_SOURCES, getHeldOutSource, isHeldOutSource, type HeldOutSource
 export type { XrmSettings } from './heldout/xrm.js';
 export type { HeldOutResult } from './heldout/types.js';
 export { saveHeldOut, loadHeldOut } from './heldout/store.js';
+export { heldOutDiagnostics, formatDiagnostics, type HeldOutDiagnostics } from './heldout/diagnostics.js';
+export { convergenceOf, type Convergence } from './eval/convergence.js';
+export { trainingStatistics, type FeatureScaling } from './data/standardize.js';
 export { ALGORITHMS, getAlgorithm, runAlgorithm, resolveHParams, type Algorithm } from './algorithms/registry.js';
 export { matShift, attributeShift, calibrationTable, heldOutProbabilities } from './algorithms/shift.js';
 export { trainLoop as train, evaluate, type TrainSettings, type LoopHooks, type CurvePoint, type CompiledStep } from './train/loop.js';
-export { presetFor, BUILTIN_EXPERIMENTS, type Preset } from './experiments/presets.js';
+export { presetFor, linearHeadPreset, standardScaling, BUILTIN_EXPERIMENTS, type Preset } from './experiments/presets.js';
 export { runMethod, heldOutFor } from './experiments/method.js';
 
 export * from './eval/index.js';

@@ -10,6 +10,11 @@ import { fit } from '../experiments/fit.js';
 import { describeData, resolveDataset } from '../experiments/datasets.js';
 import { makeProgress, printNote } from './progress.js';
 import type { HParamValue } from '../algorithms/registry.js';
+import { checkFeatureScaling } from '../data/standardize.js';
+import { convergenceOf } from '../eval/convergence.js';
+import { formatDiagnostics } from '../heldout/diagnostics.js';
+import { getHeldOutSource } from '../heldout/registry.js';
+import { InputError } from '../util/errors.js';
 
 export interface TrainFlags {
   data: string;
@@ -30,17 +35,33 @@ export interface TrainFlags {
   cache: string | false;
   json?: boolean;
   quiet?: boolean;
+  /** Held-out source ('xrm' or 'kfold') and K-fold's folds. */
+  heldout?: string;
+  folds?: number;
+  /** Linear heads' feature scaling ('standard' or 'none'). */
+  scale?: string;
+}
+
+/** fit()'s heldOut option from --heldout and --folds. */
+function heldOutOption(flags: TrainFlags): { source: string; folds?: number } | undefined {
+  if (flags.folds !== undefined && flags.heldout !== 'kfold') throw new InputError('--folds applies to --heldout kfold');
+  if (flags.heldout === undefined) return undefined;
+  getHeldOutSource(flags.heldout);
+  return flags.folds !== undefined ? { source: flags.heldout, folds: flags.folds } : { source: flags.heldout };
 }
 
 export async function trainCommand(flags: TrainFlags): Promise<void> {
-  const ds = await resolveDataset(flags, { onNote: printNote });
+  const heldOut = heldOutOption(flags);
+  const scale = flags.scale === undefined ? undefined : checkFeatureScaling(flags.scale);
+  const ds = await resolveDataset({ ...flags, scale }, { onNote: printNote });
   const progress = makeProgress({ quiet: flags.quiet || flags.json });
   const t0 = performance.now();
   const clf = await fit(ds, {
     method: flags.algorithm,
     hparams: flags.hparam,
+    heldOut,
     seed: flags.seed,
-    preset: { noise: flags.noise },
+    preset: { noise: flags.noise, scale },
     steps: flags.steps,
     lr: flags.lr,
     batchSize: flags.batchSize,
@@ -57,6 +78,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   const selected = selectStep(clf.curve, 'va_wga');
   const best = clf.best;
   if (!best || best.step !== selected.step) throw new Error(`internal: the kept parameters are of step ${best?.step}, the selected step is ${selected.step}`);
+  const convergence = convergenceOf(clf.curve, 'va_wga');
   const summary = {
     dataset: ds.name,
     algorithm: clf.method,
@@ -67,13 +89,15 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
     train: final.train ? splitSummary(ds, final.train) : undefined,
     test: splitSummary(ds, final.test),
     flipRate: clf.heldOut?.flipRate,
+    heldOut: clf.heldOut?.diagnostics,
+    convergence,
     selected: { criterion: 'va_wga', step: selected.step, val: splitSummary(ds, selected.val), test: splitSummary(ds, selected.test) },
   };
   if (flags.out) {
     const s = clf.settings;
     await mkdir(flags.out, { recursive: true });
     await writeFile(join(flags.out, 'config.json'), JSON.stringify({ dataset: ds.name, algorithm: clf.method, seed: flags.seed, hparams: clf.hparams, model: s.model.toJSON(), optimizer: s.optimizer, lr: s.lr, steps: s.steps, batchSize: s.batchSize }, null, 2));
-    await writeFile(join(flags.out, 'data.json'), JSON.stringify(describeData(ds, flags), null, 2));
+    await writeFile(join(flags.out, 'data.json'), JSON.stringify(describeData(ds, { ...flags, scale }), null, 2));
     await writeFile(join(flags.out, 'results.jsonl'), clf.curve.map((p) => JSON.stringify(p)).join('\n') + '\n');
     await clf.exportOnnx(join(flags.out, 'model.onnx'));
     await clf.exportOnnx(join(flags.out, 'model-va_wga.onnx'), best.params);
@@ -94,6 +118,10 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   console.log();
   console.log(groupTable(ds, final.test));
   const chosen = summary.selected.test;
+  if (clf.heldOut) console.log(`\n${formatDiagnostics(clf.heldOut.diagnostics).join('\n')}`);
+  const trainFit = convergence.finalTrainLoss !== undefined ? `final training loss ${convergence.finalTrainLoss.toFixed(3)}, accuracy ${convergence.finalTrainAccuracy!.toFixed(3)}` : '';
+  if (trainFit) console.log(`\n${trainFit}`);
+  for (const w of convergence.warnings) console.log(`warning: ${w}`);
   console.log(`\nselected by validation worst-group accuracy (va_wga): step ${selected.step}, test average ${chosen.average.toFixed(3)}, worst group ${chosen.worstGroup.toFixed(3)}` +
     (selected.step === final.step ? ' (the final step)' : ` (the tables above are step ${final.step})`));
   if (flags.out) console.log(`\nsaved config.json, data.json, results.jsonl, model.onnx (step ${final.step}) and model-va_wga.onnx (step ${selected.step}) in ${flags.out}`);

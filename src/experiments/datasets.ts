@@ -10,19 +10,26 @@ import type { NoteHandler } from '../data/files/assemble.js';
 import { BENCHMARK_MODALITY, BENCHMARKS, loadBenchmark, type BenchmarkName } from '../data/benchmarks/index.js';
 import { BUILTIN_EXPERIMENTS, linearHeadPreset, presetFor, type ModelFamily, type Preset } from './presets.js';
 import { InputError } from '../util/errors.js';
+import { checkFeatureScaling, type FeatureScaling } from '../data/standardize.js';
 
-export type DatasetSpec =
+export type DatasetSpec = (
   | { kind: 'builtin'; key: string; name: string }
   | { kind: 'file'; key: string; path: string; label?: string; attr?: string; split?: string; bytes: number }
   | {
     kind: 'benchmark'; key: string; benchmark: BenchmarkName; root: string;
     embeddings?: string; backbone?: string; tokenizer?: string; bytes: number;
-  };
+  }
+) & {
+  /** Linear heads' feature scaling; absent: standardised (the default). */
+  scale?: FeatureScaling;
+};
 
 export interface FileFlags {
   label?: string;
   attr?: string;
   split?: string;
+  /** Linear heads' feature scaling (default 'standard'). */
+  scale?: FeatureScaling;
   /** Benchmark folders: precomputed embeddings (.npy, one row per metadata row). */
   embeddings?: string;
   /** Benchmark folders: an ONNX backbone that computes the embeddings. */
@@ -73,14 +80,16 @@ export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[]
   const items = data.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (items.length === 0) throw new InputError('--data: give a built-in dataset name, a data file or a folder');
   const specs: DatasetSpec[] = [];
+  // Stored only when it differs from the default, so that sweep folders made before keep their config.
+  const scale = flags.scale !== undefined && checkFeatureScaling(flags.scale) !== 'standard' ? { scale: flags.scale } : {};
   for (const item of items) {
     if (Object.prototype.hasOwnProperty.call(builtinDatasets, item)) {
-      specs.push({ kind: 'builtin', key: item, name: item });
+      specs.push({ kind: 'builtin', key: item, name: item, ...scale });
       continue;
     }
     const bench = /^([a-z]+):(.+)$/.exec(item);
     if (bench && (BENCHMARKS as readonly string[]).includes(bench[1])) {
-      specs.push(benchmarkSpec(bench[1] as BenchmarkName, bench[2], flags));
+      specs.push({ ...benchmarkSpec(bench[1] as BenchmarkName, bench[2], flags), ...scale });
       continue;
     }
     const abs = path.resolve(item);
@@ -100,7 +109,7 @@ export function parseDataArg(data: string, flags: FileFlags = {}): DatasetSpec[]
       throw new InputError(`--embeddings / --backbone apply to benchmark folders (${BENCHMARKS.map((b) => `${b}:DIR`).join(', ')}), not to "${item}"`);
     }
     const key = path.basename(abs, ext).replace(/[^A-Za-z0-9_.-]/g, '_') || 'data';
-    specs.push({ kind: 'file', key, path: abs, label: flags.label, attr: flags.attr, split: flags.split, bytes: sizeOf(abs) });
+    specs.push({ kind: 'file', key, path: abs, label: flags.label, attr: flags.attr, split: flags.split, bytes: sizeOf(abs), ...scale });
   }
   const keys = specs.map((s) => s.key);
   const dup = keys.find((k, i) => keys.indexOf(k) !== i);
@@ -119,7 +128,7 @@ export async function loadSpec(spec: DatasetSpec, opts: { shared?: boolean; onNo
 
 /** Training settings for the dataset: the built-in presets; a linear head for files. */
 export function presetForSpec(spec: DatasetSpec, ds: Dataset): Preset {
-  return spec.kind === 'builtin' ? presetFor(ds) : linearHeadPreset(ds);
+  return spec.kind === 'builtin' ? presetFor(ds, { scale: spec.scale }) : linearHeadPreset(ds, { scale: spec.scale });
 }
 
 export function familyOf(spec: DatasetSpec): ModelFamily {
@@ -155,6 +164,7 @@ export function shareDataset(ds: Dataset): Dataset {
 
 export interface DataFlags extends FileFlags {
   data: string;
+  scale?: FeatureScaling;
   noise?: number;
   seed: number;
 }

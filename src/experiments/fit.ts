@@ -8,6 +8,7 @@ import type { Dataset, SplitName } from '../data/dataset.js';
 import { resolveExecution, type ExecutionOptions } from '../engine/index.js';
 import { predictionsFromLogits, type Evaluation } from '../eval/metrics.js';
 import { getHeldOutSource } from '../heldout/registry.js';
+import { heldOutDiagnostics, type HeldOutDiagnostics } from '../heldout/diagnostics.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import type { Model } from '../nn/models.js';
 import type { OptimizerConfig } from '../nn/optimizers.js';
@@ -63,6 +64,8 @@ export interface HeldOutSummary {
   flipRate: number;
   /** True when some class got a single inferred group: the source found no minority. */
   degenerate: boolean;
+  /** Flip rate, held-out error per class and the match of mistakes with the true minority groups. */
+  diagnostics: HeldOutDiagnostics;
   result: HeldOutResult;
 }
 
@@ -117,6 +120,12 @@ export class FittedClassifier {
     await writeFile(path, this.exportBytes(params));
   }
 
+  /** A copy of the final parameters (in the model's order: weight, bias per layer). */
+  parameters(): Float32Array[] {
+    this.predictor();
+    return this.compiled.step.parameterTensors().map((t) => Float32Array.from(t.data as Float32Array));
+  }
+
   /** Free the ONNX Runtime sessions. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -163,9 +172,6 @@ export async function fit(data: Dataset | DatasetArrays, options: FitOptions = {
 }
 
 function summarize(heldOut: HeldOutResult, ds: Dataset): HeldOutSummary {
-  const y = ds.train.y;
-  const pred = predictionsFromLogits(heldOut.heldOutLogits, y.length, ds.numClasses);
-  let right = 0;
-  for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) right++;
-  return { source: heldOut.source, accuracy: right / y.length, flipRate: heldOut.flipRate, degenerate: heldOut.degenerate, result: heldOut };
+  const diagnostics = heldOutDiagnostics(heldOut, ds);
+  return { source: heldOut.source, accuracy: diagnostics.heldOutAccuracy, flipRate: heldOut.flipRate, degenerate: heldOut.degenerate, diagnostics, result: heldOut };
 }

@@ -35,6 +35,19 @@ export interface ModelDescription {
   bias: boolean;
   activation: Activation;
   init: InitName;
+  /** Standardisation of the raw input, part of the model (see InputScaling). */
+  inputScaling?: { mean: number[]; scale: number[] };
+}
+
+/**
+ * A fixed affine map of the raw input, x' = (x − mean)·scale per column (scale = 1/σ), applied inside
+ * the model: training, evaluation and the exported ONNX model all take raw features. With a bias it
+ * is folded into the first layer (W' = W·diag(scale), b' = b − W'·mean), costing K·d per step
+ * rather than B·d, and no standardised copy of the data exists.
+ */
+export interface InputScaling {
+  mean: Float32Array;
+  scale: Float32Array;
 }
 
 function checkDims(dims: readonly number[]): void {
@@ -45,9 +58,13 @@ function checkDims(dims: readonly number[]): void {
 }
 
 /** A multilayer perceptron; with two dims it is a linear model. */
-export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?: Activation; init?: InitName } = {}): Model {
+export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?: Activation; init?: InitName; inputScaling?: InputScaling } = {}): Model {
   checkDims(dims);
   const bias = opts.bias ?? true;
+  const scaling = opts.inputScaling;
+  if (scaling && (scaling.mean.length !== dims[0] || scaling.scale.length !== dims[0])) {
+    throw new Error(`model: input scaling has ${scaling.mean.length} means and ${scaling.scale.length} scales for ${dims[0]} inputs`);
+  }
   const activation = opts.activation ?? 'relu';
   const init = opts.init ?? 'torch';
   if (activation !== 'relu' && activation !== 'tanh') throw new Error(`model: unknown activation "${activation as string}"; expected relu or tanh`);
@@ -69,18 +86,30 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
       }
       return out;
     },
-    forward(g, x, p, opts = {}) {
+    forward(g, x, params, opts = {}) {
+      const p = [...params];
+      let input = x;
+      if (scaling) {
+        const scale = g.constant(scaling.scale, [dims[0]], 'float32');
+        const mean = g.constant(scaling.mean, [dims[0]], 'float32');
+        if (bias) {
+          p[0] = g.mul(params[0], scale);
+          p[1] = g.sub(params[1], g.reduceSum(g.mul(p[0], mean), 1));
+        } else {
+          input = g.mul(g.sub(x, mean), scale);
+        }
+      }
       // Feature-major: activations [features, batch], one transpose of the logits at the end;
       // MLAS is faster with M = features than with M = a small batch.
       if (bias && opts.featureMajor) {
-        let h = x;
+        let h = input;
         for (let l = 0; l + 1 < dims.length; l++) {
           h = g.linearT(p[2 * l], h, p[2 * l + 1], { inputBatchMajor: l === 0 });
           if (l + 2 < dims.length) h = activation === 'relu' ? g.relu(h) : g.tanh(h);
         }
         return g.transpose(h);
       }
-      let h = x;
+      let h = input;
       let k = 0;
       for (let l = 0; l + 1 < dims.length; l++) {
         if (bias) {
@@ -93,15 +122,19 @@ export function mlp(dims: readonly number[], opts: { bias?: boolean; activation?
       }
       return h;
     },
-    toJSON: () => ({ kind: 'mlp', dims: [...dims], bias, activation, init }),
+    toJSON: () => ({
+      kind: 'mlp', dims: [...dims], bias, activation, init,
+      ...(scaling ? { inputScaling: { mean: Array.from(scaling.mean), scale: Array.from(scaling.scale) } } : {}),
+    }),
   };
 }
 
-export function linear(inputDim: number, outputDim: number, opts: { bias?: boolean; init?: InitName } = {}): Model {
+export function linear(inputDim: number, outputDim: number, opts: { bias?: boolean; init?: InitName; inputScaling?: InputScaling } = {}): Model {
   return mlp([inputDim, outputDim], opts);
 }
 
 export function modelFromJSON(desc: ModelDescription): Model {
   if (desc?.kind !== 'mlp') throw new Error(`model description: unknown kind ${JSON.stringify(desc?.kind)}`);
-  return mlp(desc.dims, desc);
+  const s = desc.inputScaling;
+  return mlp(desc.dims, { ...desc, inputScaling: s ? { mean: Float32Array.from(s.mean), scale: Float32Array.from(s.scale) } : undefined });
 }

@@ -7,6 +7,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Execution } from '../engine/index.js';
 import { getHeldOutSource, isHeldOutSource, type HeldOutSource } from '../heldout/registry.js';
 import type { HeldOutResult } from '../heldout/types.js';
+import { heldOutDiagnostics } from '../heldout/diagnostics.js';
 import type { CurvePoint } from '../train/loop.js';
 import { familyOf, presetForSpec, type DatasetSpec } from '../experiments/datasets.js';
 import { algorithmHParams, applyTrainingHParams, drawHParams, searchSpace, type HParams } from './hparams.js';
@@ -25,6 +26,8 @@ export interface RunTask extends RunKey {
   heldOutFrom?: string;
   /** Overrides the preset's step count. */
   steps?: number;
+  /** K-fold's folds (held-out source 'kfold'). */
+  folds?: number;
   /** How the run executes (threads: its share of the cores). */
   execution: Execution;
 }
@@ -36,7 +39,7 @@ export interface RunHooks {
 }
 
 /** The settings and hyperparameters of a run, from the dataset, the combination and the overrides. */
-export function planRun(spec: DatasetSpec, ds: Dataset, task: Pick<RunTask, 'algorithm' | 'combo' | 'steps'>) {
+export function planRun(spec: DatasetSpec, ds: Dataset, task: Pick<RunTask, 'algorithm' | 'combo' | 'steps' | 'folds'>) {
   const preset = presetForSpec(spec, ds);
   if (task.steps !== undefined) {
     preset.train.steps = task.steps;
@@ -44,7 +47,8 @@ export function planRun(spec: DatasetSpec, ds: Dataset, task: Pick<RunTask, 'alg
   }
   const base = isHeldOutSource(task.algorithm) ? preset.xrm : preset.train;
   const hparams = drawHParams(searchSpace(task.algorithm, familyOf(spec), base), task.combo);
-  return { preset, hparams, train: applyTrainingHParams(preset.train, hparams), xrm: applyTrainingHParams(preset.xrm, hparams) };
+  const xrm = { ...applyTrainingHParams(preset.xrm, hparams), ...(task.folds !== undefined ? { folds: task.folds } : {}) };
+  return { preset, hparams, train: applyTrainingHParams(preset.train, hparams), xrm };
 }
 
 function isDivergence(err: unknown): boolean {
@@ -53,7 +57,10 @@ function isDivergence(err: unknown): boolean {
 
 function finalSummary(curve: readonly CurvePoint[]): DoneRecord['final'] {
   const last = curve[curve.length - 1];
-  return { step: last.step, valAvg: last.val.avgAcc, valWorstGroup: last.val.worstGroupAcc, testAvg: last.test.avgAcc, testWorstGroup: last.test.worstGroupAcc };
+  return {
+    step: last.step, valAvg: last.val.avgAcc, valWorstGroup: last.val.worstGroupAcc, testAvg: last.test.avgAcc, testWorstGroup: last.test.worstGroupAcc,
+    trainLoss: last.trainLoss, trainAvg: last.train?.avgAcc, trainWorstGroup: last.train?.worstGroupAcc,
+  };
 }
 
 /** Run one task to completion and write done.json. Deterministic given the task. */
@@ -80,6 +87,7 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
       batchSize: settings.batchSize,
       evalEvery: preset.train.evalEvery,
       loss: source ? preset.xrm.loss : undefined,
+      ...(source && task.folds !== undefined ? { folds: task.folds } : {}),
     },
     heldOutFrom: task.heldOutFrom,
     datasetSpec: spec,
@@ -172,5 +180,5 @@ async function executeHeldOut(
   }
   writeResults(task.dir, trace);
   writeHeldOut(task.dir, ho);
-  return done({ status: 'ok', steps: settings.steps, flipRate: ho.flipRate, degenerate: ho.degenerate });
+  return done({ status: 'ok', steps: settings.steps, flipRate: ho.flipRate, degenerate: ho.degenerate, diagnostics: heldOutDiagnostics(ho, ds) });
 }

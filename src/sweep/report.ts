@@ -15,6 +15,8 @@ import { csvTable, formatMeanStd, markdownTable, type Cell } from '../report/tab
 import { InputError } from '../util/errors.js';
 import type { HParams } from './hparams.js';
 import { selectXrmRun } from './selection.js';
+import { convergenceOf, type ConvergencePoint } from '../eval/convergence.js';
+import type { HeldOutDiagnostics } from '../heldout/diagnostics.js';
 import {
   CONFIG_FILE, DONE_FILE, parseRunFolder, readJson, readResults, readSweepConfig, writeFileAtomic,
   type DoneRecord, type RunConfig, type SweepConfig,
@@ -90,6 +92,8 @@ export interface CellResult {
   /** Combinations left out: incomplete (missing seeds) or with a diverged seed. */
   excluded: { combo: number; reason: string }[];
   note?: string;
+  /** Convergence warnings of the selected combination's runs, per seed ("seed 1: …"). */
+  warnings?: string[];
 }
 
 export interface XrmSelection {
@@ -99,6 +103,8 @@ export interface XrmSelection {
   flipRate?: number;
   degenerate?: boolean;
   candidates: { combo: number; flipRate?: number; degenerate?: boolean; status: string }[];
+  /** The selected run's held-out signal against the true groups. */
+  diagnostics?: HeldOutDiagnostics;
 }
 
 export interface Report {
@@ -167,7 +173,9 @@ export function selectCell(runs: readonly StoredRun[], criterion: SelectionCrite
   }
   if (candidates.length === 0) return { excluded, note: byCombo.size ? 'no combination finished on every seed' : 'no finished runs' };
   const best = selectCombination(candidates, criterion);
+  const warnings = best.runs.flatMap((r) => convergenceOf(r.curve as ConvergencePoint[], criterion).warnings.map((w) => `seed ${r.seed}: ${w}`));
   return {
+    warnings,
     combo: best.combo,
     hparams: best.runs[0].hparams,
     seeds: best.runs.map((r) => r.seed),
@@ -197,10 +205,10 @@ export function buildReport(store: Store, criteria: readonly SelectionCriterion[
     const twins = store.runs.filter((r) => r.dataset === dataset && isHeldOutSource(r.algorithm));
     for (const seed of [...new Set(twins.map((r) => r.seed))].sort((a, b) => a - b)) {
       const rs = twins.filter((r) => r.seed === seed).sort((a, b) => a.combo - b.combo);
-      const combo = selectXrmRun(rs.map((r) => ({ combo: r.combo, record: r.done })));
+      const combo = selectXrmRun(rs.map((r) => ({ combo: r.combo, record: r.done })), store.config?.xrmSelect);
       const chosen = rs.find((r) => r.combo === combo);
       xrm.push({
-        dataset, seed, combo, flipRate: chosen?.done.flipRate, degenerate: chosen?.done.degenerate,
+        dataset, seed, combo, flipRate: chosen?.done.flipRate, degenerate: chosen?.done.degenerate, diagnostics: chosen?.done.diagnostics,
         candidates: rs.map((r) => ({ combo: r.combo, flipRate: r.done.flipRate, degenerate: r.done.degenerate, status: r.done.status })),
       });
     }
@@ -250,12 +258,30 @@ export function reportMarkdown(report: Report): string {
   ]);
   out.push(markdownTable(['criterion', 'dataset', 'method', 'combo', 'val criterion', 'steps (per seed)', 'hyperparameters', 'left out'], rows, { digits: [undefined, undefined, undefined, 0, 4] }));
   if (report.xrm.length) {
-    out.push('## XRM runs (held-out predictions): the largest flip rate per seed', '');
+    const rule = report.config?.xrmSelect === 'capped' ? 'the largest flip rate at most twice the median' : 'the largest flip rate';
+    out.push(`## XRM runs (held-out predictions): ${rule} per seed`, '');
     const xrows: Cell[][] = report.xrm.map((x) => [
       x.dataset, x.seed, x.combo ?? null, x.flipRate ?? null, x.degenerate === undefined ? null : x.degenerate ? 'yes' : 'no',
       x.candidates.map((k) => `c${k.combo}: ${k.status !== 'ok' ? k.status : `${k.flipRate?.toFixed(3)}${k.degenerate ? ' (degenerate)' : ''}`}`).join(', '),
     ]);
     out.push(markdownTable(['dataset', 'seed', 'selected combo', 'flip rate', 'degenerate', 'all combinations'], xrows, { digits: [undefined, 0, 0, 4] }));
+    const withSignal = report.xrm.filter((x) => x.diagnostics);
+    if (withSignal.length) {
+      out.push('## Held-out signal of the selected runs: do the held-out mistakes find the minority groups?', '');
+      const f = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(2));
+      const srows: Cell[][] = withSignal.map((x) => {
+        const d = x.diagnostics!;
+        const perClass = (s: typeof d.train) => s.perClass.map((c) => `${c.label}: ${f(c.errorRate)}` + (c.recall !== undefined ? ` (P ${f(c.precision)}, R ${f(c.recall)})` : '')).join('; ');
+        return [x.dataset, x.seed, d.heldOutAccuracy, perClass(d.train), perClass(d.val), d.verdict];
+      });
+      out.push(markdownTable(['dataset', 'seed', 'held-out accuracy', 'train: mistake rate per class (precision, recall vs minority)', 'val: cross-mistake rate per class (precision, recall)', 'reading'], srows, { digits: [undefined, 0, 3] }));
+    }
+  }
+  const warned = report.cells.filter((cell) => cell.warnings?.length);
+  if (warned.length) {
+    out.push('## Warnings', '');
+    for (const cell of warned) for (const w of cell.warnings!) out.push(`- ${cell.dataset}, ${cell.method} (selected by ${cell.criterion}), ${w}`);
+    out.push('');
   }
   return out.join('\n');
 }

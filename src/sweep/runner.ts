@@ -22,7 +22,7 @@ import { parseDataArg, type DatasetSpec, type FileFlags } from '../experiments/d
 import type { FromLoader } from './loader.js';
 import { InputError } from '../util/errors.js';
 import { planRun, type RunTask } from './execute.js';
-import { selectXrmRun } from './selection.js';
+import { XRM_SELECTION_RULES, selectXrmRun, type XrmSelectionRule } from './selection.js';
 import {
   INDEX_FILE, acquireLock, removeTempFiles, checkSweepFolder, readDone, runDir, runId, writeFileAtomic, writeSweepConfig,
   type DoneRecord, type RunKey, type SweepConfig,
@@ -36,6 +36,12 @@ export interface SweepOptions extends FileFlags {
   combos: number;
   seeds: number;
   steps?: number;
+  /** The held-out source for the methods that need one (default XRM); also named by putting it in `algorithms`. */
+  heldout?: string;
+  /** K-fold's folds. */
+  folds?: number;
+  /** Which held-out run a seed's methods use: 'flip' (the official rule, default) or 'capped'. */
+  xrmSelect?: string;
   out: string;
   /** Worker threads (default: the machine's cores, at most the number of runs left). */
   workers?: number;
@@ -95,6 +101,12 @@ export function makeSweepConfig(opts: SweepOptions): SweepConfig {
   }
   if (names.length === 0) throw new InputError('--algorithms: name at least one algorithm');
   // One held-out source feeds the other runs of a seed; the default one when none is named and some algorithm needs it.
+  if (opts.heldout !== undefined) {
+    const wanted = getHeldOutSource(opts.heldout.trim().toLowerCase()).name;
+    const other = names.find((n) => isHeldOutSource(n) && n !== wanted);
+    if (other) throw new InputError(`--heldout ${wanted} and --algorithms ${other}: name one held-out source`);
+    if (!names.includes(wanted)) names.unshift(wanted);
+  }
   const sources = names.filter(isHeldOutSource);
   if (sources.length > 1) throw new InputError(`--algorithms: name one held-out source, not ${sources.join(' and ')}`);
   const needsHeldOut = names.some((n) => !isHeldOutSource(n) && getAlgorithm(n).needsHeldOut);
@@ -108,6 +120,15 @@ export function makeSweepConfig(opts: SweepOptions): SweepConfig {
     seeds: opts.seeds,
   };
   if (opts.steps !== undefined) config.steps = opts.steps;
+  if (opts.folds !== undefined) {
+    if (source !== 'kfold') throw new InputError('--folds applies to --heldout kfold');
+    if (!(Number.isInteger(opts.folds) && opts.folds >= 2)) throw new InputError(`--folds must be an integer ≥ 2, got ${opts.folds}`);
+    config.folds = opts.folds;
+  }
+  if (opts.xrmSelect !== undefined && opts.xrmSelect !== 'flip') {
+    if (!(XRM_SELECTION_RULES as readonly string[]).includes(opts.xrmSelect)) throw new InputError(`--xrm-select must be ${XRM_SELECTION_RULES.join(' or ')}, got '${opts.xrmSelect}'`);
+    config.xrmSelect = opts.xrmSelect as XrmSelectionRule;
+  }
   return config;
 }
 
@@ -183,7 +204,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   try {
     // Load (and check) the data here, once: bad data fails before anything is written.
     shared = { datasets: await loadShared(config.datasets, opts.onNote) };
-    const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps));
+    const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps, config.folds));
     for (const name of config.algorithms) {
       if (isHeldOutSource(name) || !getAlgorithm(name).needsTrainAttributes) continue;
       const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
@@ -219,12 +240,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   /** The task of a run, or a reason it cannot run (yet: undefined and no reason). */
   function taskFor(r: PlannedRun): { task?: RunTask; blocked?: string } {
-    const task: RunTask = { dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed, dir: r.dir, steps: config.steps, execution };
+    const task: RunTask = { dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed, dir: r.dir, steps: config.steps, folds: config.folds, execution };
     if (isHeldOutSource(r.algorithm) || !config.algorithms.some(isHeldOutSource)) return { task };
     const twins = xrmOf(r.dataset, r.seed);
     if (twins.some((t) => t.state === 'failed' || t.state === 'blocked')) return { blocked: `XRM run of seed ${r.seed} failed` };
     if (!twins.every((t) => t.state === 'done')) return {};
-    const chosen = selectXrmRun(twins.map((t) => ({ combo: t.combo, record: t.record! })));
+    const chosen = selectXrmRun(twins.map((t) => ({ combo: t.combo, record: t.record! })), config.xrmSelect);
     if (chosen === undefined) {
       if (getAlgorithm(r.algorithm).needsHeldOut) return { blocked: `every XRM run of seed ${r.seed} diverged` };
       return { task };
@@ -391,7 +412,7 @@ async function loadShared(specs: readonly DatasetSpec[], onNote?: (message: stri
   return out;
 }
 
-function describeDataset(spec: DatasetSpec, ds: Dataset, steps: number | undefined): DatasetMeta {
-  const plan = planRun(spec, ds, { algorithm: 'erm', combo: 0, steps });
+function describeDataset(spec: DatasetSpec, ds: Dataset, steps: number | undefined, folds: number | undefined): DatasetMeta {
+  const plan = planRun(spec, ds, { algorithm: 'erm', combo: 0, steps, folds });
   return { key: spec.key, hasTrainAttribute: !!ds.train.a, trainSteps: plan.train.steps, heldOut: plan.xrm };
 }

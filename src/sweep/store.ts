@@ -22,6 +22,8 @@ import type { CurvePoint } from '../train/loop.js';
 import type { DatasetSpec } from '../experiments/datasets.js';
 import { InputError } from '../util/errors.js';
 import type { HParams } from './hparams.js';
+import type { HeldOutDiagnostics } from '../heldout/diagnostics.js';
+import type { XrmSelectionRule } from './selection.js';
 
 export const SWEEP_FILE = 'sweep.json';
 export const INDEX_FILE = 'index.jsonl';
@@ -43,6 +45,10 @@ export interface SweepConfig {
   seeds: number;
   /** Overrides the preset's step count (final model and XRM twins). */
   steps?: number;
+  /** K-fold's folds (held-out source 'kfold'; absent: its default). */
+  folds?: number;
+  /** Which held-out run a seed's methods use (absent: 'flip', the official rule). */
+  xrmSelect?: XrmSelectionRule;
 }
 
 export interface RunKey {
@@ -91,8 +97,10 @@ export interface DoneRecord {
   /** XRM runs. */
   flipRate?: number;
   degenerate?: boolean;
+  /** Held-out runs: how well the signal matches the true groups (see heldout/diagnostics.ts). */
+  diagnostics?: HeldOutDiagnostics;
   /** Final evaluation (not the selected one) of trained runs. */
-  final?: { step: number; valAvg: number; valWorstGroup: number; testAvg: number; testWorstGroup: number };
+  final?: { step: number; valAvg: number; valWorstGroup: number; testAvg: number; testWorstGroup: number; trainLoss?: number; trainAvg?: number; trainWorstGroup?: number };
 }
 
 // ---------- atomic files ----------

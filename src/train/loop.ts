@@ -85,8 +85,25 @@ export interface TrainSettings {
 }
 
 export interface CurvePoint extends EvalRecord {
+  /** Metrics on the training split (every evaluation with evalTrain; always at the last step). */
   train?: Evaluation;
+  /** Mean cross-entropy over the whole training split, where `train` is measured. */
+  trainLoss?: number;
+  /** The loss of the step's batch. */
   loss: number;
+}
+
+/** Mean cross-entropy of logits (n × K) against labels, in float64. */
+export function meanCrossEntropy(logits: Float32Array, y: Int32Array, k: number): number {
+  let total = 0;
+  for (let i = 0; i < y.length; i++) {
+    let m = -Infinity;
+    for (let c = 0; c < k; c++) m = Math.max(m, logits[i * k + c]);
+    let z = 0;
+    for (let c = 0; c < k; c++) z += Math.exp(logits[i * k + c] - m);
+    total += m + Math.log(z) - logits[i * k + y[i]];
+  }
+  return y.length ? total / y.length : NaN;
 }
 
 export interface TrainResult<C extends CompiledStep = CompiledClassifier> {
@@ -438,7 +455,12 @@ class Evaluator {
     };
     const inferred = this.settings.valInferredGroups;
     if (inferred) point.valInferred = evaluateLogits(valLogits, ds.val.y, inferred.groups, inferred.numGroups, k);
-    if (this.settings.evalTrain) point.train = evaluateLogits(await logits(ds.train), ds.train.y, this.groups.train, G, k);
+    // The last step always measures the training split: how well the run fitted it (convergence diagnostics).
+    if (this.settings.evalTrain || step === this.settings.steps) {
+      const trainLogits = await logits(ds.train);
+      point.train = evaluateLogits(trainLogits, ds.train.y, this.groups.train, G, k);
+      point.trainLoss = meanCrossEntropy(trainLogits, ds.train.y, k);
+    }
     return point;
   }
 }
