@@ -260,8 +260,8 @@ export const ALGORITHMS: Algorithm[] = [
     needsTrainAttributes: false,
     resumable: true,
     hparams: {
-      gamma: { default: 4, sample: choice([1, 2, 4, 6, 8, 10, 14, 20]), description: 'AFR weight sharpness γ (> 0)' },
-      lambda: { default: 0.01, sample: choice([0, 0.001, 0.01, 0.1, 0.2]), description: 'ℓ2 pull λ towards the first-stage last layer (≥ 0)' },
+      gamma: { default: 6, sample: choice([2, 4, 6, 8, 10, 14, 20]), description: 'AFR weight sharpness γ (> 0)' },
+      lambda: { default: 0.01, sample: choice([0, 0.001, 0.003, 0.01, 0.03, 0.1]), description: 'ℓ2 pull λ towards the first-stage last layer (≥ 0)' },
       firstStageFraction: { default: 0.8, sample: () => 0.8, description: 'fraction of the training rows for the first (ERM) stage, in (0, 1)' },
     },
     valid: {
