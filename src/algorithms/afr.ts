@@ -94,7 +94,7 @@ export async function runAfr(ctx: RunContext): Promise<TrainResult> {
     const start = lastLayer(clf);
     const fit = fitLogistic({
       x: features, y: held.y, n: second.length, d, k, weights, l2: lambda,
-      center: { w: start.w, b: start.b }, intercept: clf.model.toJSON().bias, tol: 1e-6, maxIter: 3000,
+      center: { w: start.w, b: start.b }, intercept: clf.model.toJSON().bias, tol: 1e-4, maxIter: 3000,
     });
     const params = setLastLayer(clf, fit.w, fit.b);
     const record: AfrRecord = {
