@@ -104,6 +104,10 @@ test('the command line exits 2 on both, with the message', () => {
     const dfr = mat('train', '--data', file, '--label', 'y', '--split', 'split', '--algorithm', 'dfr', '--quiet');
     assert.equal(dfr.status, 2, dfr.stderr);
     assert.match(dfr.stderr, /DFR[^\n]*validation attribute[^\n]*--attr/);
+    const out = join(dir, 'sweep');
+    const sweep = mat('sweep', '--data', file, '--label', 'y', '--split', 'split', '--algorithms', 'erm,dfr', '--combos', '1', '--seeds', '1', '--out', out, '--quiet');
+    assert.equal(sweep.status, 2, sweep.stderr);
+    assert.match(sweep.stderr, /DFR[^\n]*--attr/);
     const afr = mat('train', '--data', 'embeddings', '--algorithm', 'afr', '--hparam', 'firstStageFraction=1', '--quiet', '--no-cache');
     assert.equal(afr.status, 2, afr.stderr);
     assert.match(afr.stderr, /firstStageFraction = 1 is not valid/);
