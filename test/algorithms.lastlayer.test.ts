@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afrSplit, afrWeights } from '../src/algorithms/afr.js';
 import { dfrLastLayer, featureScaler } from '../src/algorithms/dfr.js';
+import { lastLayer, penultimateFeatures, setLastLayer } from '../src/algorithms/lastLayer.js';
+import { compileClassifier } from '../src/nn/classifier.js';
+import { mlp } from '../src/nn/models.js';
 import { checkRunRequest, getAlgorithm, groupBalancedSubset, runAlgorithm } from '../src/algorithms/registry.js';
 import { loadBuiltin } from '../src/data/builtin.js';
 import { groupsOf, numGroups } from '../src/data/dataset.js';
@@ -170,4 +173,39 @@ test('fit() runs both as library calls; DFR needs validation groups through fit 
   const arrays = { dim: 8, train: { x: ds.train.x, y: ds.train.y }, val: { x: ds.val.x, y: ds.val.y }, test: { x: ds.test.x, y: ds.test.y } };
   await assert.rejects(fit(arrays, { method: 'dfr', steps: 10 }), /--attr/);
   assert.equal(numGroups(ds), 4);
+});
+
+test('on an MLP the last layer reads the penultimate activations: a layer written back gives features·Wᵀ + b', async () => {
+  const model = mlp([4, 5, 3]);
+  const clf = await compileClassifier(model, { optimizer: { kind: 'sgd' }, initialParams: model.init(new Rng(1)), execution: { threads: 1 } });
+  try {
+    const rng = new Rng(2);
+    const n = 6;
+    const x = Float32Array.from({ length: n * 4 }, () => rng.normal());
+    const h = await penultimateFeatures(clf, x, n, { execution: { threads: 1 } });
+    // The hidden layer by hand: relu(x·W0ᵀ + b0).
+    const [w0, b0] = clf.step.parameters();
+    for (let i = 0; i < n; i++) {
+      for (let u = 0; u < 5; u++) {
+        let s = b0[u];
+        for (let j = 0; j < 4; j++) s += w0[u * 4 + j] * x[i * 4 + j];
+        assert.ok(Math.abs(h[i * 5 + u] - Math.max(0, s)) < 1e-5);
+      }
+    }
+    const w = Float32Array.from({ length: 15 }, () => rng.normal());
+    const b = Float32Array.from([0.5, -1, 2]);
+    setLastLayer(clf, w, b);
+    assert.deepEqual(lastLayer(clf).w, w);
+    assert.deepEqual(clf.step.parameters()[0], w0);
+    const logits = await clf.predictor.run(x, n);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < 3; c++) {
+        let s = b[c];
+        for (let u = 0; u < 5; u++) s += w[c * 5 + u] * h[i * 5 + u];
+        assert.ok(Math.abs(logits[i * 3 + c] - s) < 1e-4, `${logits[i * 3 + c]} against ${s}`);
+      }
+    }
+  } finally {
+    await clf.dispose();
+  }
 });
