@@ -9,6 +9,8 @@ import { trainLoop, type TrainResult, type TrainSettings } from '../train/loop.j
 import { Rng } from '../util/random.js';
 import { InputError } from '../util/errors.js';
 import { attributeShift, calibrationTable, heldOutProbabilities, matShift, shiftRows } from './shift.js';
+import { runAfr } from './afr.js';
+import { requireValAttributes, runDfr } from './dfr.js';
 
 export type HParamValue = number | string;
 export interface HParamSpec {
@@ -39,6 +41,13 @@ export interface Algorithm {
   hparams: Record<string, HParamSpec>;
   /** Values a hyperparameter must satisfy: checked before any training (and before XRM). */
   valid?: Record<string, (v: HParamValue) => boolean>;
+  /**
+   * Fits on validation group labels (DFR): its validation accuracy is not a held-out estimate, so
+   * reports list it apart instead of selecting it by validation criteria.
+   */
+  usesValidationGroups?: boolean;
+  /** What the data must hold beyond training attributes (DFR: validation attributes); throws InputError. */
+  checkData?(ds: Dataset): void;
   run(ctx: RunContext): Promise<TrainResult>;
 }
 
@@ -223,6 +232,45 @@ export const ALGORITHMS: Algorithm[] = [
       return trainLoop(ds, ctx.settings, { shift: attributeShift(ds.train.y, a, ds.numClasses, ds.numAttributes) });
     },
   },
+  {
+    name: 'dfr',
+    summary: 'Deep Feature Reweighting: ERM, then its last layer refitted (ℓ1 logistic regression on standardised features) on group-balanced subsets of the validation set.',
+    needsHeldOut: false,
+    needsTrainAttributes: false,
+    usesValidationGroups: true,
+    // Stage 1 is ERM and checkpointed; the refit is deterministic given its result and the seed.
+    resumable: true,
+    hparams: {
+      C: { default: 'tune', sample: () => 'tune', description: "inverse ℓ1 strength: 'tune' (chosen on half of the validation set from 1, 0.7, 0.3, 0.1, 0.07, 0.03, 0.01) or a positive number" },
+      retrains: { default: 20, sample: () => 20, description: 'group-balanced subsets whose fits are averaged (a positive integer)' },
+      refit: { default: 'full', sample: () => 'full', description: "'full' (the final fits use the whole validation set, as the paper) or 'half' (only the fitting half)" },
+    },
+    valid: {
+      C: (v) => v === 'tune' || positive(v),
+      retrains: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1,
+      refit: (v) => v === 'full' || v === 'half',
+    },
+    checkData: (ds) => void requireValAttributes(ds, 'DFR'),
+    run: runDfr,
+  },
+  {
+    name: 'afr',
+    summary: 'Automatic Feature Reweighting: ERM on part of the training set, then its last layer retrained on the rest with weights exp(−γ·p(y|x)) and an ℓ2 pull towards the first layer.',
+    needsHeldOut: false,
+    needsTrainAttributes: false,
+    resumable: true,
+    hparams: {
+      gamma: { default: 6, sample: choice([2, 4, 6, 8, 10, 14, 20]), description: 'AFR weight sharpness γ (> 0)' },
+      lambda: { default: 0.01, sample: choice([0, 0.001, 0.003, 0.01, 0.03, 0.1]), description: 'ℓ2 pull λ towards the first-stage last layer (≥ 0)' },
+      firstStageFraction: { default: 0.8, sample: () => 0.8, description: 'fraction of the training rows for the first (ERM) stage, in (0, 1)' },
+    },
+    valid: {
+      gamma: positive,
+      lambda: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+      firstStageFraction: (v) => typeof v === 'number' && v > 0 && v < 1,
+    },
+    run: runAfr,
+  },
 ];
 
 export function getAlgorithm(name: string): Algorithm {
@@ -251,6 +299,7 @@ export function resolveHParams(algorithm: Algorithm, given: Record<string, HPara
 export function checkRunRequest(algorithm: Algorithm, ds: Dataset, hparams: Record<string, HParamValue> = {}): Record<string, HParamValue> {
   const resolved = resolveHParams(algorithm, hparams);
   if (algorithm.needsTrainAttributes) requireAttributes(ds, algorithm.name);
+  algorithm.checkData?.(ds);
   return resolved;
 }
 

@@ -9,7 +9,7 @@ import { markdownTable } from '../report/table.js';
 import { fit } from '../experiments/fit.js';
 import { describeData, resolveDataset } from '../experiments/datasets.js';
 import { makeProgress, printNote } from './progress.js';
-import type { HParamValue } from '../algorithms/registry.js';
+import { getAlgorithm, type HParamValue } from '../algorithms/registry.js';
 import { checkFeatureScaling } from '../data/standardize.js';
 import { convergenceOf } from '../eval/convergence.js';
 import { formatDiagnostics } from '../heldout/diagnostics.js';
@@ -124,6 +124,9 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   for (const w of convergence.warnings) console.log(`warning: ${w}`);
   console.log(`\nselected by validation worst-group accuracy (va_wga): step ${selected.step}, test average ${chosen.average.toFixed(3)}, worst group ${chosen.worstGroup.toFixed(3)}` +
     (selected.step === final.step ? ' (the final step)' : ` (the tables above are step ${final.step})`));
+  if (getAlgorithm(clf.method).usesValidationGroups) {
+    console.log(`${clf.method} fits its last layer on the validation groups: its validation accuracy is not a held-out estimate, so the step and model above were not chosen on untouched data (mat report lists it apart)`);
+  }
   if (flags.out) console.log(`\nsaved config.json, data.json, results.jsonl, model.onnx (step ${final.step}) and model-va_wga.onnx (step ${selected.step}) in ${flags.out}`);
 }
 

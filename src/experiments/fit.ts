@@ -20,7 +20,7 @@ import { heldOutFor, runMethod } from './method.js';
 import { presetFor, type PresetOptions } from './presets.js';
 
 export interface FitOptions {
-  /** A method of the registry (erm, mat, groupdro, xrm+groupdro, rwg, subg, jtt, la). Default 'mat'. */
+  /** A method of the registry (erm, mat, groupdro, xrm+groupdro, rwg, subg, jtt, la, dfr, afr). Default 'mat'. */
   method?: string;
   /** The method's hyperparameters by name (e.g. { tau: 0.1 }); the rest take their defaults. */
   hparams?: Record<string, HParamValue>;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Evaluation } from '../eval/metrics.js';
 import { isHeldOutSource } from '../heldout/registry.js';
+import { ALGORITHMS } from '../algorithms/registry.js';
 import {
   criterionValue, selectCombination, selectStep, summarizeSeeds,
   type EvalRecord, type SelectionCriterion, type SeedSummary,
@@ -115,7 +116,33 @@ export interface Report {
   methods: string[];
   criteria: SelectionCriterion[];
   cells: CellResult[];
+  /** Methods that fit on validation group labels (DFR), listed apart from `methods`. */
+  validationTrainedMethods: string[];
+  /** Their cells: each run scored by its own tuning's held-out half of validation (see validationTrainedCell). */
+  validationTrained: CellResult[];
   xrm: XrmSelection[];
+}
+
+/** Whether a method fits on validation group labels (the registry's usesValidationGroups). */
+export function usesValidationGroups(method: string): boolean {
+  return !!ALGORITHMS.find((a) => a.name === method)?.usesValidationGroups;
+}
+
+/**
+ * A method that trains on validation groups, selected without pretending validation is untouched:
+ * each run's point is scored by the evaluation its own tuning made on the half of the validation
+ * set that the tuning fit did not see (DFR's `dfr.selection`), and combinations are compared by that
+ * score averaged over seeds.
+ */
+export function validationTrainedCell(runs: readonly StoredRun[], expectedSeeds?: number): Omit<CellResult, 'dataset' | 'method' | 'criterion'> {
+  const scored = runs.map((r) => ({
+    ...r,
+    curve: r.curve.map((p) => {
+      const selection = (p as EvalRecord & { dfr?: { selection?: Evaluation } }).dfr?.selection;
+      return selection ? { ...p, val: selection } : p;
+    }),
+  }));
+  return selectCell(scored, 'va_wga', expectedSeeds);
 }
 
 function mean(values: readonly number[]): number {
@@ -190,7 +217,16 @@ export function selectCell(runs: readonly StoredRun[], criterion: SelectionCrite
 
 export function buildReport(store: Store, criteria: readonly SelectionCriterion[] = REPORT_CRITERIA): Report {
   const datasets = store.config?.datasets.map((d) => d.key) ?? [...new Set(store.runs.map((r) => r.dataset))];
-  const methods = (store.config?.algorithms ?? [...new Set(store.runs.map((r) => r.algorithm))]).filter((a) => !isHeldOutSource(a));
+  const all = (store.config?.algorithms ?? [...new Set(store.runs.map((r) => r.algorithm))]).filter((a) => !isHeldOutSource(a));
+  const methods = all.filter((a) => !usesValidationGroups(a));
+  const validationTrainedMethods = all.filter(usesValidationGroups);
+  const validationTrained: CellResult[] = [];
+  for (const method of validationTrainedMethods) {
+    for (const dataset of datasets) {
+      const runs = store.runs.filter((r) => r.dataset === dataset && r.algorithm === method);
+      validationTrained.push({ dataset, method, criterion: 'va_wga', ...validationTrainedCell(runs, store.config?.seeds) });
+    }
+  }
   const cells: CellResult[] = [];
   for (const criterion of criteria) {
     for (const method of methods) {
@@ -213,8 +249,11 @@ export function buildReport(store: Store, criteria: readonly SelectionCriterion[
       });
     }
   }
-  return { root: store.root, config: store.config, finishedRuns: store.runs.length, datasets, methods, criteria: [...criteria], cells, xrm };
+  return { root: store.root, config: store.config, finishedRuns: store.runs.length, datasets, methods, criteria: [...criteria], cells, validationTrainedMethods, validationTrained, xrm };
 }
+
+/** The criterion column of validation-trained cells in report.md and report.csv. */
+const VALIDATION_TRAINED_LABEL = 'own tuning (val groups used for training)';
 
 function formatHParams(hp: HParams | undefined): string {
   if (!hp) return '';
@@ -247,8 +286,25 @@ export function reportMarkdown(report: Report): string {
     ]);
     out.push(markdownTable(headers, rows, { align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }));
   }
+  if (report.validationTrainedMethods.length) {
+    out.push('## Validation groups used for training', '');
+    out.push(`${report.validationTrainedMethods.join(', ')} fit${report.validationTrainedMethods.length === 1 ? 's' : ''} the last layer on the validation set's group labels, so ` +
+      'its validation accuracy is not a held-out estimate and it is never selected by the criteria above. Each run is scored by its own tuning ' +
+      '(worst-group accuracy on the half of the validation set that its tuning fit did not see); the combination with the best mean score is shown. ' +
+      'Numbers here used validation groups to train: compare them with the tables above knowing that.', '');
+    const headers = ['method', ...report.datasets.flatMap((d) => [`${d} avg`, `${d} worst group`])];
+    const vrows: Cell[][] = report.validationTrainedMethods.map((method) => [
+      method,
+      ...report.datasets.flatMap((dataset) => {
+        const cell = report.validationTrained.find((x) => x.method === method && x.dataset === dataset)!;
+        return [pct(cell.testAvg), pct(cell.testWorstGroup)];
+      }),
+    ]);
+    out.push(markdownTable(headers, vrows, { align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }));
+  }
   out.push('## Selected combinations', '');
-  const rows: Cell[][] = report.cells.map((cell) => [
+  const labelled = [...report.cells, ...report.validationTrained.map((c) => ({ ...c, criterion: VALIDATION_TRAINED_LABEL }))];
+  const rows: Cell[][] = labelled.map((cell) => [
     cell.criterion, cell.dataset, cell.method,
     cell.combo ?? null,
     cell.criterionMean ?? null,
@@ -291,7 +347,8 @@ export function reportCsv(report: Report): string {
     'criterion', 'dataset', 'method', 'combo', 'seeds', 'criterion_mean', 'val_avg_mean',
     'test_avg_mean', 'test_avg_std', 'test_worst_group_mean', 'test_worst_group_std', 'selected_steps', 'hparams', 'note',
   ];
-  const rows: Cell[][] = report.cells.map((c) => [
+  const labelled = [...report.cells, ...report.validationTrained.map((c) => ({ ...c, criterion: VALIDATION_TRAINED_LABEL }))];
+  const rows: Cell[][] = labelled.map((c) => [
     c.criterion, c.dataset, c.method, c.combo ?? null, c.seeds?.length ?? null, c.criterionMean ?? null, c.valAvgMean ?? null,
     c.testAvg?.mean ?? null, c.testAvg?.std ?? null, c.testWorstGroup?.mean ?? null, c.testWorstGroup?.std ?? null,
     c.selectedSteps?.join(' ') ?? null, c.hparams ? JSON.stringify(c.hparams) : null, c.note ?? null,

@@ -210,6 +210,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
       if (missing.length) throw new InputError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
     }
+    for (const name of config.algorithms) {
+      if (isHeldOutSource(name)) continue;
+      for (const { spec, ds } of shared.datasets) {
+        try {
+          getAlgorithm(name).checkData?.(ds);
+        } catch (err) {
+          throw err instanceof InputError ? new InputError(`${spec.key}: ${err.message}`) : err;
+        }
+      }
+    }
     const metaOf = new Map(metas.map((m) => [m.key, m]));
     for (const r of runs) {
       const meta = metaOf.get(r.dataset)!;
