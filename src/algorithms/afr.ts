@@ -102,7 +102,7 @@ export async function runAfr(ctx: RunContext): Promise<TrainResult> {
       base: { val: last.val, test: last.test },
     };
     const point: AfrPoint = { ...(await evaluatePoint(clf, ds, settings, last.step, last.loss)), afr: record };
-    settings.onEval?.(point);
+    settings.onEval?.(point, params);
     const best = settings.keepBest ? { step: point.step, criterion: settings.keepBest, params } : undefined;
     return { curve: [point], classifier: clf, best };
   } catch (error) {

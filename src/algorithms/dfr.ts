@@ -211,7 +211,7 @@ export async function runDfr(ctx: RunContext): Promise<TrainResult> {
     });
     const params = setLastLayer(clf, w, b);
     const point: DfrPoint = { ...(await evaluatePoint(clf, ds, settings, last.step, last.loss)), dfr: { ...record, base: { val: last.val, test: last.test } } };
-    settings.onEval?.(point);
+    settings.onEval?.(point, params);
     const best = settings.keepBest ? { step: point.step, criterion: settings.keepBest, params } : undefined;
     return { curve: [point], classifier: clf, best };
   } catch (error) {

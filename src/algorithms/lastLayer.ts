@@ -41,18 +41,51 @@ export async function penultimateFeatures(clf: CompiledClassifier, x: Float32Arr
   }
 }
 
-/** The last layer's weight (K × h, row-major) and bias (zeros for a model without biases). */
+/**
+ * A linear head that standardises its input keeps its weights in the standardised space
+ * (logits = W·((x − μ)·s) + b); last-layer methods fit on raw inputs, so the layer is converted.
+ */
+function inputScalingOfHead(clf: CompiledClassifier): { mean: number[]; scale: number[] } | undefined {
+  const desc = clf.model.toJSON();
+  return desc.dims.length === 2 ? desc.inputScaling : undefined;
+}
+
+/** The last layer's weight (K × h, row-major) and bias (zeros for a model without biases), on the features it reads. */
 export function lastLayer(clf: CompiledClassifier): { w: Float32Array; b: Float32Array } {
   const { last } = layout(clf);
-  return { w: last[0], b: last[1] ?? new Float32Array(clf.model.outputDim) };
+  const w = Float32Array.from(last[0]);
+  const b = last[1] ? Float32Array.from(last[1]) : new Float32Array(clf.model.outputDim);
+  const scaling = inputScalingOfHead(clf);
+  if (scaling) {
+    const d = scaling.mean.length;
+    for (let c = 0; c < b.length; c++) {
+      for (let j = 0; j < d; j++) {
+        w[c * d + j] *= scaling.scale[j];
+        b[c] -= w[c * d + j] * scaling.mean[j];
+      }
+    }
+  }
+  return { w, b };
 }
 
 /** Replace the last layer's weight and bias in place (the predictor reads them from the step). */
 export function setLastLayer(clf: CompiledClassifier, w: ArrayLike<number>, b: ArrayLike<number>): Float32Array[] {
   const { perLayer, all } = layout(clf);
   const params = all.map((p) => Float32Array.from(p));
-  params[params.length - perLayer] = Float32Array.from(w);
-  if (perLayer === 2) params[params.length - 1] = Float32Array.from(b);
+  const weight = Float32Array.from(w);
+  const bias = Float32Array.from(b);
+  const scaling = inputScalingOfHead(clf);
+  if (scaling) {
+    const d = scaling.mean.length;
+    for (let c = 0; c < bias.length; c++) {
+      for (let j = 0; j < d; j++) {
+        bias[c] += weight[c * d + j] * scaling.mean[j];
+        weight[c * d + j] /= scaling.scale[j];
+      }
+    }
+  }
+  params[params.length - perLayer] = weight;
+  if (perLayer === 2) params[params.length - 1] = bias;
   clf.step.loadState({ ...clf.step.saveState(), params });
   return params;
 }
