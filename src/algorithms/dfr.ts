@@ -15,7 +15,8 @@
 // list it apart and select its runs by the score of its own tuning (the selection half).
 import { groupsOf, numGroups, type Dataset } from '../data/dataset.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
-import { trainLoop, type CurvePoint, type TrainResult } from '../train/loop.js';
+import { trainLoop, type CurvePoint, type TrainResult, type TrainSettings } from '../train/loop.js';
+import type { CompiledClassifier } from '../nn/classifier.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { evaluatePoint, penultimateDim, penultimateFeatures, setLastLayer } from './lastLayer.js';
@@ -64,6 +65,29 @@ export function featureScaler(x: Float32Array, n: number, d: number): { mean: Fl
     }
   }
   for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j] / n) || 1;
+  return { mean, std };
+}
+
+/** featureScaler of the training split's penultimate features, computed a chunk of rows at a time (no copy of the split). */
+async function trainingScaler(clf: CompiledClassifier, ds: Dataset, d: number, settings: TrainSettings): Promise<{ mean: Float64Array; std: Float64Array }> {
+  const n = ds.train.y.length;
+  const inDim = ds.dim;
+  const sum = new Float64Array(d);
+  const sumSq = new Float64Array(d);
+  const CHUNK = 4096;
+  for (let start = 0; start < n; start += CHUNK) {
+    const m = Math.min(CHUNK, n - start);
+    const f = await penultimateFeatures(clf, ds.train.x.subarray(start * inDim, (start + m) * inDim), m, settings);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < d; j++) {
+        const v = f[i * d + j];
+        sum[j] += v;
+        sumSq[j] += v * v;
+      }
+    }
+  }
+  const mean = sum.map((s) => s / n);
+  const std = sumSq.map((s, j) => Math.sqrt(Math.max(s / n - mean[j] * mean[j], 0)) || 1);
   return { mean, std };
 }
 
@@ -193,7 +217,6 @@ export async function runDfr(ctx: RunContext): Promise<TrainResult> {
     const last = base.curve[base.curve.length - 1];
     const d = penultimateDim(clf);
     const valFeatures = await penultimateFeatures(clf, ds.val.x, ds.val.y.length, settings);
-    const trainFeatures = await penultimateFeatures(clf, ds.train.x, ds.train.y.length, settings);
     const cValue = ctx.hparams.C ?? 'tune';
     const { w, b, record } = dfrLastLayer({
       features: valFeatures,
@@ -202,7 +225,7 @@ export async function runDfr(ctx: RunContext): Promise<TrainResult> {
       numGroups: numGroups(ds),
       d,
       k: ds.numClasses,
-      scaler: featureScaler(trainFeatures, ds.train.y.length, d),
+      scaler: await trainingScaler(clf, ds, d, settings),
       C: cValue === 'tune' ? undefined : hparamNumber(cValue, 'C'),
       retrains: hparamNumber(ctx.hparams.retrains ?? 20, 'retrains'),
       refit: ctx.hparams.refit === 'half' ? 'half' : 'full',

@@ -26,7 +26,15 @@ export function penultimateDim(clf: CompiledClassifier): number {
 /** The features the last layer reads, n × penultimateDim, for rows x (n × d) of the model's input. */
 export async function penultimateFeatures(clf: CompiledClassifier, x: Float32Array, n: number, settings: Pick<TrainSettings, 'execution'>): Promise<Float32Array> {
   const { desc, hidden } = layout(clf);
-  if (desc.dims.length === 2) return x;
+  if (desc.dims.length === 2) {
+    // A linear head that standardises its input reads (x − μ)·s: its weights live in that space.
+    const scaling = desc.inputScaling;
+    if (!scaling) return x;
+    const d = desc.dims[0];
+    const out = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (x[i * d + j] - scaling.mean[j]) * scaling.scale[j];
+    return out;
+  }
   // The same network without its last layer; the activation after its (new) last layer is applied here.
   const body = mlp(desc.dims.slice(0, -1), { bias: desc.bias, activation: desc.activation, init: desc.init });
   const params = hidden.map((p, i) => tensor('float32', p, body.params[i].shape));
@@ -41,51 +49,18 @@ export async function penultimateFeatures(clf: CompiledClassifier, x: Float32Arr
   }
 }
 
-/**
- * A linear head that standardises its input keeps its weights in the standardised space
- * (logits = W·((x − μ)·s) + b); last-layer methods fit on raw inputs, so the layer is converted.
- */
-function inputScalingOfHead(clf: CompiledClassifier): { mean: number[]; scale: number[] } | undefined {
-  const desc = clf.model.toJSON();
-  return desc.dims.length === 2 ? desc.inputScaling : undefined;
-}
-
-/** The last layer's weight (K × h, row-major) and bias (zeros for a model without biases), on the features it reads. */
+/** The last layer's weight (K × h, row-major) and bias (zeros for a model without biases). */
 export function lastLayer(clf: CompiledClassifier): { w: Float32Array; b: Float32Array } {
   const { last } = layout(clf);
-  const w = Float32Array.from(last[0]);
-  const b = last[1] ? Float32Array.from(last[1]) : new Float32Array(clf.model.outputDim);
-  const scaling = inputScalingOfHead(clf);
-  if (scaling) {
-    const d = scaling.mean.length;
-    for (let c = 0; c < b.length; c++) {
-      for (let j = 0; j < d; j++) {
-        w[c * d + j] *= scaling.scale[j];
-        b[c] -= w[c * d + j] * scaling.mean[j];
-      }
-    }
-  }
-  return { w, b };
+  return { w: last[0], b: last[1] ?? new Float32Array(clf.model.outputDim) };
 }
 
 /** Replace the last layer's weight and bias in place (the predictor reads them from the step). */
 export function setLastLayer(clf: CompiledClassifier, w: ArrayLike<number>, b: ArrayLike<number>): Float32Array[] {
   const { perLayer, all } = layout(clf);
   const params = all.map((p) => Float32Array.from(p));
-  const weight = Float32Array.from(w);
-  const bias = Float32Array.from(b);
-  const scaling = inputScalingOfHead(clf);
-  if (scaling) {
-    const d = scaling.mean.length;
-    for (let c = 0; c < bias.length; c++) {
-      for (let j = 0; j < d; j++) {
-        bias[c] += weight[c * d + j] * scaling.mean[j];
-        weight[c * d + j] /= scaling.scale[j];
-      }
-    }
-  }
-  params[params.length - perLayer] = weight;
-  if (perLayer === 2) params[params.length - 1] = bias;
+  params[params.length - perLayer] = Float32Array.from(w);
+  if (perLayer === 2) params[params.length - 1] = Float32Array.from(b);
   clf.step.loadState({ ...clf.step.saveState(), params });
   return params;
 }
