@@ -113,9 +113,10 @@ program
 
 program
   .command('report')
-  .description('Table-1-style tables of a sweep folder under each selection criterion (also writes report.md, .csv, .json there)')
+  .description('Table-1-style tables of a sweep folder under each selection criterion (also writes report.md, .csv, .json there; --html: report.html)')
   .argument('<dir>', 'sweep folder')
   .option('--json', 'print the report as JSON on stdout')
+  .option('--html', 'also write report.html (figures and tables in one file); works on mat demo and mat memorization folders too')
   .action((dir, opts) => reportCommand(dir, opts));
 
 program

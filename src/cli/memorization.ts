@@ -7,14 +7,13 @@ import type { Dataset } from '../data/dataset.js';
 import { groupsOf } from '../data/dataset.js';
 import { resolveDataset } from '../experiments/datasets.js';
 import {
-  checkMemorizationRequest, methodMemorization, minorityMajorityMeans, summarizeMemorization,
-  type MemorizationRun, type MemorizationStop,
+  checkMemorizationRequest, methodMemorization, type MemorizationRun, type MemorizationStop,
 } from '../experiments/memorization.js';
 import { presetFor } from '../experiments/presets.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import { heldOutFor } from '../experiments/method.js';
 import { renderHtml } from '../report/html.js';
-import { memorizationHtmlReport, memorizationTableRows, MEMORIZATION_TABLE_HEADERS, type MemorizationResult } from '../report/memorization.js';
+import { memorizationHtmlReport, memorizationResult, memorizationTableRows, MEMORIZATION_TABLE_HEADERS, type MemorizationResult } from '../report/memorization.js';
 import { csvTable, markdownTable } from '../report/table.js';
 import { InputError } from '../util/errors.js';
 import { makeProgress } from './progress.js';
@@ -80,13 +79,7 @@ const mean = (v: Float64Array) => v.reduce((s, x) => s + x, 0) / v.length;
 const fmt = (v: number[]) => v.map((x) => x.toFixed(3)).join(', ');
 
 function summarize(ds: Dataset, flags: MemorizationFlags & { stop: MemorizationStop }, runs: Map<string, MemorizationRun[]>, seconds: number): MemorizationResult {
-  const methods: MemorizationResult['methods'] = {};
-  for (const [method, rs] of runs) {
-    const groups = summarizeMemorization(ds, rs);
-    const split = rs.map((r) => minorityMajorityMeans(ds, r, groups));
-    methods[method] = { groups, minorityMean: split.map((s) => s.minority), majorityMean: split.map((s) => s.majority), steps: rs.map((r) => r.steps) };
-  }
-  return { dataset: ds.name, folds: flags.folds, seeds: Array.from({ length: flags.seeds }, (_, s) => s), stop: flags.stop, seconds, methods };
+  return memorizationResult(ds, { folds: flags.folds, seeds: Array.from({ length: flags.seeds }, (_, s) => s), stop: flags.stop, seconds }, runs);
 }
 
 async function save(dir: string, ds: Dataset, result: MemorizationResult, runs: Map<string, MemorizationRun[]>): Promise<void> {

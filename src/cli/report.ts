@@ -1,12 +1,63 @@
-// `mat report DIR`: Table-1-style tables of a sweep folder under each selection criterion.
+// `mat report DIR`: Table-1-style tables of a sweep folder under each selection criterion; with
+// --html also report.html, for a sweep, a `mat demo` folder or a `mat memorization --out` folder.
+import fs from 'node:fs';
+import path from 'node:path';
 import { writeReport } from '../sweep/report.js';
+import { writeFileAtomic } from '../sweep/store.js';
+import { demoHtmlReport, DEMO_FIGURES_FILE, type DemoFigureData } from '../report/demo.js';
+import { renderHtml } from '../report/html.js';
+import { memorizationHtmlReport, type MemorizationResult } from '../report/memorization.js';
+import { sweepHtmlReport } from '../report/sweep.js';
+import { InputError } from '../util/errors.js';
 
 export interface ReportFlags {
   json?: boolean;
+  html?: boolean;
+}
+
+/** The files that make a folder of each kind, first the one that identifies it. */
+const KINDS = {
+  demo: ['summary.json', DEMO_FIGURES_FILE],
+  memorization: ['memorization.json'],
+} as const;
+
+function readJsonFile<T>(file: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (err) {
+    throw new InputError(`${file}: not readable JSON (${(err as Error).message}); rerun the command that wrote it`);
+  }
+}
+
+/** report.html of a demo or memorization folder, rebuilt from its JSON; undefined for other folders. */
+function otherKindHtml(dir: string): string | undefined {
+  const has = (f: string) => fs.existsSync(path.join(dir, f));
+  if (KINDS.demo.some(has) && !has('sweep.json')) {
+    const missing = KINDS.demo.filter((f) => !has(f));
+    if (missing.length) throw new InputError(`${dir}: an incomplete mat demo folder, missing ${missing.join(' and ')}; rerun mat demo --out ${dir}`);
+    return renderHtml(demoHtmlReport(readJsonFile<DemoFigureData>(path.join(dir, DEMO_FIGURES_FILE))));
+  }
+  if (has('memorization.json')) return renderHtml(memorizationHtmlReport(readJsonFile<MemorizationResult>(path.join(dir, 'memorization.json'))));
+  return undefined;
 }
 
 export async function reportCommand(dir: string, flags: ReportFlags): Promise<void> {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new InputError(`${dir}: no such folder`);
+  const has = (f: string) => fs.existsSync(path.join(dir, f));
+  if (!has('sweep.json') && !has('runs')) {
+    if (!flags.html) {
+      throw new InputError(`${dir}: not a sweep folder, missing sweep.json and runs/${KINDS.demo.some(has) || has('memorization.json') ? ' (for a demo or memorization folder, give --html)' : ''}`);
+    }
+    const html = otherKindHtml(dir);
+    if (!html) {
+      throw new InputError(`${dir}: not a results folder; expected sweep.json and runs/ (mat sweep), ${KINDS.demo.join(' and ')} (mat demo), or ${KINDS.memorization[0]} (mat memorization)`);
+    }
+    writeFileAtomic(path.join(dir, 'report.html'), html);
+    console.log(`report: ${path.join(dir, 'report.html')}`);
+    return;
+  }
   const result = writeReport(dir);
+  if (flags.html) writeFileAtomic(path.join(dir, 'report.html'), renderHtml(sweepHtmlReport(result.report, result.store)));
   if (flags.json) process.stdout.write(JSON.stringify(result.report) + '\n');
-  else process.stdout.write(result.markdown + '\n');
+  else process.stdout.write(result.markdown + '\n' + (flags.html ? `\nreport: ${path.join(dir, 'report.html')}\n` : ''));
 }

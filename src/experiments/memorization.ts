@@ -53,6 +53,8 @@ export interface MemorizationRun {
   scores: Float64Array;
   /** The fold each example was left out of. */
   foldOf: Int32Array;
+  /** Each example's group y·A + a. */
+  groups: Int32Array;
 }
 
 /** Refuse what cannot give scores, before any training: one fold, a held-out source, an unknown name. */
@@ -130,7 +132,7 @@ export async function methodMemorization(ds: Dataset, preset: Preset, method: st
     leftOut.forEach((row, r) => { heldOutProb[row] = probs[r]; });
   }
   const heldIn = full.probs;
-  return { method: algorithm.name, seed: opts.seed, folds, steps, heldIn, heldOut: heldOutProb, scores: heldIn.map((p, i) => p - heldOutProb[i]), foldOf };
+  return { method: algorithm.name, seed: opts.seed, folds, steps, heldIn, heldOut: heldOutProb, scores: heldIn.map((p, i) => p - heldOutProb[i]), foldOf, groups: groupsOf(ds.train, ds.numAttributes) };
 }
 
 /** Parameters as the predictor's tensors (shapes from the model). */
@@ -155,16 +157,21 @@ export interface GroupMemorization {
   seedMeans: (number | null)[];
 }
 
-/** Per-group means and quantiles of a method's runs (one per seed) on the dataset's training split. */
-export function summarizeMemorization(ds: Dataset, runs: readonly MemorizationRun[]): GroupMemorization[] {
+/** Per-group means and quantiles of a method's runs (one per seed; each on its own training set). */
+export function summarizeMemorization(ds: Pick<Dataset, 'numClasses' | 'numAttributes'>, runs: readonly MemorizationRun[]): GroupMemorization[] {
   const A = ds.numAttributes;
   const G = numGroups(ds);
-  const groups = groupsOf(ds.train, A);
-  const pooledGroups = new Int32Array(groups.length * runs.length);
-  const pooled = new Float64Array(groups.length * runs.length);
-  runs.forEach((run, s) => { pooled.set(run.scores, s * groups.length); pooledGroups.set(groups, s * groups.length); });
+  const total = runs.reduce((s, r) => s + r.scores.length, 0);
+  const pooled = new Float64Array(total);
+  const pooledGroups = new Int32Array(total);
+  let offset = 0;
+  for (const run of runs) {
+    pooled.set(run.scores, offset);
+    pooledGroups.set(run.groups, offset);
+    offset += run.scores.length;
+  }
   const summary = scoresByGroup(pooled, pooledGroups, G);
-  const perSeed = runs.map((run) => scoresByGroup(run.scores, groups, G));
+  const perSeed = runs.map((run) => scoresByGroup(run.scores, run.groups, G));
   const counts = summary.map((s) => s.count / Math.max(1, runs.length));
   return summary.map((s, g) => {
     const y = Math.floor(g / A);
@@ -182,13 +189,12 @@ export function summarizeMemorization(ds: Dataset, runs: readonly MemorizationRu
   }).filter((g) => g.n > 0);
 }
 
-/** Mean score over the examples of minority (or majority) groups, per seed. */
-export function minorityMajorityMeans(ds: Dataset, run: MemorizationRun, groups: readonly GroupMemorization[]): { minority: number; majority: number } {
+/** Mean score over the examples of minority (or majority) groups, of one run. */
+export function minorityMajorityMeans(run: MemorizationRun, groups: readonly GroupMemorization[]): { minority: number; majority: number } {
   const minorityGroups = new Set(groups.filter((g) => g.minority).map((g) => g.group));
-  const g = groupsOf(ds.train, ds.numAttributes);
   let sMin = 0, nMin = 0, sMaj = 0, nMaj = 0;
   run.scores.forEach((v, i) => {
-    if (minorityGroups.has(g[i])) { sMin += v; nMin++; } else { sMaj += v; nMaj++; }
+    if (minorityGroups.has(run.groups[i])) { sMin += v; nMin++; } else { sMaj += v; nMaj++; }
   });
   return { minority: nMin ? sMin / nMin : NaN, majority: nMaj ? sMaj / nMaj : NaN };
 }

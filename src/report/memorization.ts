@@ -1,5 +1,6 @@
 // The memorization report: what `mat memorization --json` prints and `--out` saves, as an HTML page.
-import type { GroupMemorization, MemorizationStop } from '../experiments/memorization.js';
+import type { Dataset } from '../data/dataset.js';
+import { minorityMajorityMeans, summarizeMemorization, type GroupMemorization, type MemorizationRun, type MemorizationStop } from '../experiments/memorization.js';
 import { figure2, groupLabel } from './figures/figure2.js';
 import type { HtmlReport, HtmlSection } from './html.js';
 import type { Cell } from './table.js';
@@ -21,6 +22,17 @@ export interface MemorizationResult {
   stop: MemorizationStop;
   seconds: number;
   methods: Record<string, MethodMemorizationSummary>;
+}
+
+/** The summary of each method's runs (one per seed). */
+export function memorizationResult(ds: Pick<Dataset, 'name' | 'numClasses' | 'numAttributes'>, meta: Omit<MemorizationResult, 'dataset' | 'methods'>, runs: ReadonlyMap<string, readonly MemorizationRun[]>): MemorizationResult {
+  const methods: MemorizationResult['methods'] = {};
+  for (const [method, rs] of runs) {
+    const groups = summarizeMemorization(ds, rs);
+    const split = rs.map((r) => minorityMajorityMeans(r, groups));
+    methods[method] = { groups, minorityMean: split.map((s) => s.minority), majorityMean: split.map((s) => s.majority), steps: rs.map((r) => r.steps) };
+  }
+  return { dataset: ds.name, ...meta, methods };
 }
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));

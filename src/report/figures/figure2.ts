@@ -27,21 +27,17 @@ export function figure2(input: Figure2Input): Figure {
       data: groups.map((g0) => { const g = m.groups.find((x) => x.group === g0.group)!; return [q(g, '0.1'), q(g, '0.25'), q(g, '0.5'), q(g, '0.75'), q(g, '0.9')]; }),
     },
   ]);
-  const means = input.methods.map((m) => ({
-    name: `${m.method.toUpperCase()} mean`, type: 'scatter', symbol: 'diamond', symbolSize: 9,
-    data: groups.map((g0, i) => [i, m.groups.find((x) => x.group === g0.group)?.mean ?? null]),
-  }));
   return renderFigure({
     id: `fig2-${input.dataset.replace(/[^A-Za-z0-9_-]/g, '_')}`,
     title: `Figure 2: memorization scores per group, ${input.dataset}`,
-    caption: `Distribution of per-example memorization scores p(y|x, trained with x) − p(y|x, trained without x) on ${input.dataset}'s training set per group (box: quartiles and median; whiskers: 10th and 90th percentiles; diamond: mean): the minority groups carry the memorization, and MAT memorizes them less than ERM.`,
+    caption: `Distribution of per-example memorization scores p(y|x, trained with x) − p(y|x, trained without x) on ${input.dataset}'s training set per group (box: quartiles and median; whiskers: 10th and 90th percentiles): the minority groups carry the memorization, and MAT memorizes them less than ERM.`,
     option: {
       title: { text: `Memorization scores per group: ${input.dataset}`, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0 },
       grid: { left: 60, right: 20, top: 40, bottom: 70 },
       xAxis: { type: 'category', data: categories },
       yAxis: { type: 'value', name: 'memorization score', nameLocation: 'middle', nameGap: 40 },
-      series: [...series, ...means],
+      series,
     },
     width: 760,
     height: 380,

@@ -27,7 +27,7 @@ export function figure3(input: Figure3Input): Figure {
   return renderFigure({
     id: 'fig3-fits',
     title: 'Figure 3: good, bad and ugly memorization',
-    caption: 'A 31-300-300-1 tanh network fitted to 20 noisy points until the training loss is below 1e-6, with example-specific coordinates of scale σ: it absorbs the label noise in those coordinates and stays smooth elsewhere (good), lets them distort the function around the points (bad), or without them bends the function itself through every point (ugly).',
+    caption: 'A 31-300-300-1 tanh network fitted to 20 noisy points until the training loss is below 1e-6, with example-specific coordinates of scale σ: with tiny ones it fits the noise through them and still learns the function (good); with larger ones it fits every point through its own coordinates and learns too little of the function (bad); without them it bends the function itself through every point (ugly).',
     option: {
       title: [{ text: 'Fitted functions', left: 'center', textStyle: { fontSize: 14 } }, ...title],
       legend: { bottom: 0 },

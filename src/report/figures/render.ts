@@ -46,7 +46,7 @@ export function panels(titles: readonly string[], opts: { top?: number; bottom?:
   const gap = opts.gap ?? 5;
   const left = 6;
   const width = (100 - left - 2 - gap * (count - 1)) / count;
-  const grid = titles.map((_, i) => ({ left: `${left + i * (width + gap)}%`, width: `${width}%`, top: opts.top ?? 70, bottom: opts.bottom ?? 45 }));
+  const grid = titles.map((_, i) => ({ left: `${left + i * (width + gap)}%`, width: `${width}%`, top: opts.top ?? 70, bottom: opts.bottom ?? 64 }));
   const title = titles.map((text, i) => ({ text, left: `${left + i * (width + gap) + width / 2}%`, top: 38, textAlign: 'center', textStyle: { fontSize: 12, fontWeight: 'normal' } }));
   return { grid, title };
 }
