@@ -6,14 +6,14 @@
 // without i], with probabilities in place of 0/1 correctness and a fold (1/K of the data) left out
 // in place of the single example. Every model starts from the same initialisation (the seed), so the
 // difference comes from the data. The model scored is the one the method would deliver: by default
-// stopped at the step with the best validation worst-group accuracy (the paper's early stopping,
-// chosen on the model that sees every fold; the K other models train for as many steps), or the last
-// step (`stop: 'final'`). Methods that need held-out predictions (MAT) get them once per seed,
+// stopped at the trained step with the best validation worst-group accuracy (the paper's early
+// stopping, chosen on the model that sees every fold; the K other models train for as many steps),
+// or the last step (`stop: 'final'`). Methods that need held-out predictions (MAT) get them once per seed,
 // from the preset's held-out stage on the whole training set; each model uses the rows it trains on.
-import ort from 'onnxruntime-node';
 import { getAlgorithm, ALGORITHMS, checkRunRequest, runAlgorithm, type HParamValue } from '../algorithms/registry.js';
 import { groupsOf, numGroups, takeRows, type Dataset } from '../data/dataset.js';
 import type { ExecutionOptions } from '../engine/index.js';
+import { selectStep } from '../eval/selection.js';
 import { labelProbabilities, scoresByGroup, MEMORIZATION_QUANTILES } from '../eval/memorization.js';
 import { isHeldOutSource } from '../heldout/registry.js';
 import type { HeldOutResult } from '../heldout/types.js';
@@ -99,47 +99,43 @@ export async function methodMemorization(ds: Dataset, preset: Preset, method: st
   const stop = opts.stop ?? 'va_wga';
   const all = Int32Array.from({ length: n }, (_, i) => i);
 
-  // Train on `trainRows` for `steps` (evaluating on validation when `select`), then p(y | x) on `predictRows`.
-  const fitAndPredict = async (trainRows: Int32Array, predictRows: Int32Array, steps: number, part: number, select: boolean) => {
+  // Train on `trainRows` for `steps`; p(y | x) on `predictRows` (with `select`: also the curve).
+  const fitAndPredict = async (trainRows: Int32Array, predictRows: Int32Array, steps: number, label: string, select = false) => {
     const sub: Dataset = { ...ds, train: takeRows(ds.train, trainRows, ds.dim) };
     const result = await runAlgorithm(algorithm, {
       dataset: sub,
       hparams,
       heldOut: heldOut && heldOutRows(heldOut, trainRows),
       settings: {
-        ...preset.train, steps, evalEvery: select ? preset.train.evalEvery : 0, evalTrain: false, keepBest: select ? 'va_wga' : undefined,
-        seed: opts.seed, execution: opts.execution,
-        onStep: (t) => opts.onStep?.(t, steps, `${method} ${part < folds ? `without fold ${part + 1}/${folds}` : 'on every fold'}`),
+        ...preset.train, steps, evalEvery: select ? preset.train.evalEvery : 0, evalTrain: false,
+        seed: opts.seed, execution: opts.execution, onStep: (t) => opts.onStep?.(t, steps, `${method} ${label}`),
       },
     });
     try {
       const target = takeRows(ds.train, predictRows, ds.dim);
-      const params = result.best && paramTensors(algorithm.name, preset, result.best.params);
-      const logits = await result.classifier.predictor.run(target.x, predictRows.length, { params });
-      return { probs: labelProbabilities(logits, target.y, k), step: result.best?.step ?? steps };
+      const logits = await result.classifier.predictor.run(target.x, predictRows.length);
+      return { probs: labelProbabilities(logits, target.y, k), curve: result.curve };
     } finally {
       await result.classifier.dispose();
     }
   };
 
-  const full = await fitAndPredict(all, all, preset.train.steps, folds, stop === 'va_wga');
-  const steps = full.step;
+  let full = await fitAndPredict(all, all, preset.train.steps, 'on every fold', stop === 'va_wga');
+  let steps = preset.train.steps;
+  if (stop === 'va_wga') {
+    // Among the trained steps (an untrained network is not the method's model), as selectStep: ties go later.
+    steps = selectStep(full.curve.filter((p) => p.step > 0), 'va_wga').step;
+    if (steps !== preset.train.steps) full = await fitAndPredict(all, all, steps, `on every fold, ${steps} steps`);
+  }
   const heldOutProb = new Float64Array(n);
   for (let f = 0; f < folds; f++) {
     const trainRows = all.filter((i) => foldOf[i] !== f);
     const leftOut = all.filter((i) => foldOf[i] === f);
-    const { probs } = await fitAndPredict(trainRows, leftOut, steps, f, false);
+    const { probs } = await fitAndPredict(trainRows, leftOut, steps, `without fold ${f + 1}/${folds}`);
     leftOut.forEach((row, r) => { heldOutProb[row] = probs[r]; });
   }
   const heldIn = full.probs;
   return { method: algorithm.name, seed: opts.seed, folds, steps, heldIn, heldOut: heldOutProb, scores: heldIn.map((p, i) => p - heldOutProb[i]), foldOf, groups: groupsOf(ds.train, ds.numAttributes) };
-}
-
-/** Parameters as the predictor's tensors (shapes from the model). */
-function paramTensors(method: string, preset: Preset, params: readonly Float32Array[]): ort.Tensor[] {
-  const shapes = preset.train.model.params;
-  if (shapes.length !== params.length) throw new Error(`memorization: ${method} kept ${params.length} parameter arrays, the model has ${shapes.length}`);
-  return params.map((p, i) => new ort.Tensor('float32', p, shapes[i].shape));
 }
 
 /** One group's scores pooled over seeds, in the shape `mat memorization --json` prints. */
