@@ -17,7 +17,7 @@ import { splitSummary } from './train.js';
 import { methodMemorization, type MemorizationRun } from '../experiments/memorization.js';
 import { fitFigure3 } from '../experiments/figure3.js';
 import { demoHtmlReport, DEMO_FIGURES_FILE, type DemoExperimentFigures, type DemoFigureData } from '../report/demo.js';
-import type { Figure1Boundary, Figure1Curve, Figure1Points } from '../report/figures/figure1.js';
+import { figure1Curve, type Figure1Boundary, type Figure1Curve, type Figure1Points } from '../report/figures/figure1.js';
 import type { Figure3Input } from '../report/figures/figure3.js';
 import type { RunCurve } from '../report/figures/runs.js';
 import { renderHtml } from '../report/html.js';
@@ -198,15 +198,7 @@ async function runExperimentSeed(exp: Experiment, seed: number, flags: DemoFlags
 /** Seed 0's curves (and, for Figure 1, the decision boundary in the (x_y, x_a) plane). */
 async function collectFigures(exp: Experiment, label: string, ds: Dataset, run: MethodRun, point: CurvePoint, collect: FigureCollector): Promise<void> {
   if (exp.name === 'fig1') {
-    const part = (p: CurvePoint, split: 'train' | 'test') => splitSummary(ds, p[split]!);
-    collect.fig1Curves.push({
-      label,
-      steps: run.curve.map((p) => p.step),
-      trainMajority: run.curve.map((p) => (p.train ? part(p, 'train').majority ?? NaN : NaN)),
-      trainMinority: run.curve.map((p) => (p.train ? part(p, 'train').minority ?? NaN : NaN)),
-      testMajority: run.curve.map((p) => part(p, 'test').majority ?? NaN),
-      testMinority: run.curve.map((p) => part(p, 'test').minority ?? NaN),
-    });
+    collect.fig1Curves.push(figure1Curve(label, run.curve, ds.numAttributes));
     // The model is linear without bias: its logits at the unit vectors of x_y and x_a give the line.
     const probe = new Float32Array(2 * ds.dim);
     probe[0] = 1;

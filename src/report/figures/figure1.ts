@@ -1,6 +1,8 @@
 // The paper's Figure 1: accuracy over the epochs (majority and minority, train and test) for ERM
 // without noise, ERM with noise and MAT with noise, and each model's decision boundary in the
 // (x_y, x_a) plane over the training points.
+import type { Evaluation } from '../../eval/metrics.js';
+import type { EvalRecord } from '../../eval/selection.js';
 import { panels, renderFigure, type Figure } from './render.js';
 
 /** Accuracy of the majority and minority groups along training, per split. */
@@ -25,6 +27,32 @@ export interface Figure1Points {
   xy: number[];
   xa: number[];
   minority: boolean[];
+}
+
+/** Accuracy of the majority (a = y) and minority (a ≠ y) examples of one evaluation. */
+export function majorityMinority(ev: Evaluation, numAttributes: number): { majority: number; minority: number } {
+  let majCorrect = 0, majCount = 0, minCorrect = 0, minCount = 0;
+  ev.groupCounts.forEach((count, g) => {
+    const acc = ev.groupAcc[g];
+    if (!count || acc === null) return;
+    if (g % numAttributes === Math.floor(g / numAttributes)) { majCorrect += acc * count; majCount += count; }
+    else { minCorrect += acc * count; minCount += count; }
+  });
+  return { majority: majCount ? majCorrect / majCount : NaN, minority: minCount ? minCorrect / minCount : NaN };
+}
+
+/** A run's Figure 1 curve from its evaluations (which must include the training split). */
+export function figure1Curve(label: string, curve: readonly (EvalRecord & { train?: Evaluation })[], numAttributes: number): Figure1Curve {
+  const train = curve.map((p) => (p.train ? majorityMinority(p.train, numAttributes) : { majority: NaN, minority: NaN }));
+  const test = curve.map((p) => majorityMinority(p.test, numAttributes));
+  return {
+    label,
+    steps: curve.map((p) => p.step),
+    trainMajority: train.map((t) => t.majority),
+    trainMinority: train.map((t) => t.minority),
+    testMajority: test.map((t) => t.majority),
+    testMinority: test.map((t) => t.minority),
+  };
 }
 
 const CURVE_SERIES = [
