@@ -20,7 +20,7 @@ import { demoHtmlReport, DEMO_FIGURES_FILE, type DemoExperimentFigures, type Dem
 import { figure1Curve, type Figure1Boundary, type Figure1Curve, type Figure1Points } from '../report/figures/figure1.js';
 import type { Figure3Input } from '../report/figures/figure3.js';
 import type { RunCurve } from '../report/figures/runs.js';
-import { renderHtml } from '../report/html.js';
+import { writeHtmlReport } from '../report/write.js';
 import { memorizationResult } from '../report/memorization.js';
 
 export interface DemoFlags {
@@ -137,7 +137,7 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     await writeFile(join(partial, 'summary.json'), JSON.stringify(records, null, 2));
     await writeFile(join(partial, 'report.md'), report);
     await writeFile(join(partial, DEMO_FIGURES_FILE), JSON.stringify(figures));
-    await writeFile(join(partial, 'report.html'), renderHtml(demoHtmlReport(figures)));
+    writeHtmlReport(partial, demoHtmlReport(figures));
     await rm(flags.out, { recursive: true, force: true });
     await rename(partial, flags.out);
     // The last line says where to look (on stderr with --json, whose stdout is the records).

@@ -12,7 +12,7 @@ import {
 import { presetFor } from '../experiments/presets.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import { heldOutFor } from '../experiments/method.js';
-import { renderHtml } from '../report/html.js';
+import { writeHtmlReport } from '../report/write.js';
 import { memorizationHtmlReport, memorizationResult, memorizationTableRows, MEMORIZATION_TABLE_HEADERS, type MemorizationResult } from '../report/memorization.js';
 import { csvTable, markdownTable } from '../report/table.js';
 import { InputError } from '../util/errors.js';
@@ -89,5 +89,5 @@ async function save(dir: string, ds: Dataset, result: MemorizationResult, runs: 
   const rows = [...runs.values()].flat().flatMap((r) => Array.from(r.scores, (score, i) => [r.method, r.seed, i, ds.train.y[i], a ? a[i] : 0, groups[i], r.foldOf[i], r.heldIn[i], r.heldOut[i], score]));
   await writeFile(join(dir, 'scores.csv'), csvTable(['method', 'seed', 'row', 'y', 'a', 'group', 'fold', 'p_held_in', 'p_held_out', 'score'], rows));
   await writeFile(join(dir, 'memorization.json'), JSON.stringify(result, null, 2) + '\n');
-  await writeFile(join(dir, 'report.html'), renderHtml(memorizationHtmlReport(result)));
+  writeHtmlReport(dir, memorizationHtmlReport(result));
 }

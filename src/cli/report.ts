@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeReport } from '../sweep/report.js';
-import { writeFileAtomic } from '../sweep/store.js';
 import { demoHtmlReport, DEMO_FIGURES_FILE, type DemoFigureData } from '../report/demo.js';
-import { renderHtml } from '../report/html.js';
+import type { HtmlReport } from '../report/html.js';
+import { writeHtmlReport } from '../report/write.js';
 import { memorizationHtmlReport, type MemorizationResult } from '../report/memorization.js';
 import { sweepHtmlReport } from '../report/sweep.js';
 import { InputError } from '../util/errors.js';
@@ -29,15 +29,15 @@ function readJsonFile<T>(file: string): T {
   }
 }
 
-/** report.html of a demo or memorization folder, rebuilt from its JSON; undefined for other folders. */
-function otherKindHtml(dir: string): string | undefined {
+/** The report of a demo or memorization folder, rebuilt from its JSON; undefined for other folders. */
+function otherKindReport(dir: string): HtmlReport | undefined {
   const has = (f: string) => fs.existsSync(path.join(dir, f));
   if (KINDS.demo.some(has) && !has('sweep.json')) {
     const missing = KINDS.demo.filter((f) => !has(f));
     if (missing.length) throw new InputError(`${dir}: an incomplete mat demo folder, missing ${missing.join(' and ')}; rerun mat demo --out ${dir}`);
-    return renderHtml(demoHtmlReport(readJsonFile<DemoFigureData>(path.join(dir, DEMO_FIGURES_FILE))));
+    return demoHtmlReport(readJsonFile<DemoFigureData>(path.join(dir, DEMO_FIGURES_FILE)));
   }
-  if (has('memorization.json')) return renderHtml(memorizationHtmlReport(readJsonFile<MemorizationResult>(path.join(dir, 'memorization.json'))));
+  if (has('memorization.json')) return memorizationHtmlReport(readJsonFile<MemorizationResult>(path.join(dir, 'memorization.json')));
   return undefined;
 }
 
@@ -48,16 +48,15 @@ export async function reportCommand(dir: string, flags: ReportFlags): Promise<vo
     if (!flags.html) {
       throw new InputError(`${dir}: not a sweep folder, missing sweep.json and runs/${KINDS.demo.some(has) || has('memorization.json') ? ' (for a demo or memorization folder, give --html)' : ''}`);
     }
-    const html = otherKindHtml(dir);
-    if (!html) {
+    const report = otherKindReport(dir);
+    if (!report) {
       throw new InputError(`${dir}: not a results folder; expected sweep.json and runs/ (mat sweep), ${KINDS.demo.join(' and ')} (mat demo), or ${KINDS.memorization[0]} (mat memorization)`);
     }
-    writeFileAtomic(path.join(dir, 'report.html'), html);
-    console.log(`report: ${path.join(dir, 'report.html')}`);
+    console.log(`report: ${writeHtmlReport(dir, report)}`);
     return;
   }
   const result = writeReport(dir);
-  if (flags.html) writeFileAtomic(path.join(dir, 'report.html'), renderHtml(sweepHtmlReport(result.report, result.store)));
+  if (flags.html) writeHtmlReport(dir, sweepHtmlReport(result.report, result.store));
   if (flags.json) process.stdout.write(JSON.stringify(result.report) + '\n');
   else process.stdout.write(result.markdown + '\n' + (flags.html ? `\nreport: ${path.join(dir, 'report.html')}\n` : ''));
 }
