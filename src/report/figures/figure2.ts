@@ -30,7 +30,7 @@ export function figure2(input: Figure2Input): Figure {
   return renderFigure({
     id: `fig2-${input.dataset.replace(/[^A-Za-z0-9_-]/g, '_')}`,
     title: `Figure 2: memorization scores per group, ${input.dataset}`,
-    caption: `Distribution of per-example memorization scores p(y|x, trained with x) − p(y|x, trained without x) on ${input.dataset}'s training set per group (box: quartiles and median; whiskers: 10th and 90th percentiles): the minority groups carry the memorization, and MAT memorizes them less than ERM.`,
+    caption: `Distribution of per-example memorization scores p(y|x, trained with x) − p(y|x, trained without x) on ${input.dataset}'s training set per group (box: quartiles and median; whiskers: 10th and 90th percentiles); the paper finds that ERM\'s memorization sits in the minority groups and that MAT lowers it.`,
     option: {
       title: { text: `Memorization scores per group: ${input.dataset}`, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0 },

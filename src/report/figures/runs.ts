@@ -1,6 +1,6 @@
 // Figures of runs and sweeps: validation and test worst-group accuracy over the steps with the
 // selected step marked, per-group test accuracy per method, and XRM's flip rates.
-import { renderFigure, type Figure } from './render.js';
+import { PALETTE, renderFigure, type Figure } from './render.js';
 
 export interface RunCurve {
   method: string;
@@ -14,10 +14,12 @@ export interface RunCurve {
 const slug = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '_');
 
 export function worstGroupCurves(id: string, title: string, runs: readonly RunCurve[]): Figure {
+  // One colour per method: validation solid, test dashed.
+  const color = (i: number) => PALETTE[i % PALETTE.length];
   const series = runs.flatMap((r, i) => [
-    { name: `${r.method} validation`, type: 'line', showSymbol: false, lineStyle: { type: 'solid' }, colorBy: 'series', data: r.steps.map((s, j) => [s, r.valWorstGroup[j]]),
+    { name: `${r.method} validation`, type: 'line', showSymbol: false, lineStyle: { type: 'solid', color: color(i) }, itemStyle: { color: color(i) }, data: r.steps.map((s, j) => [s, r.valWorstGroup[j]]),
       markLine: { symbol: 'none', label: { show: false }, lineStyle: { type: 'dotted' }, data: [{ xAxis: r.selectedStep }] } },
-    { name: `${r.method} test`, type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, data: r.steps.map((s, j) => [s, r.testWorstGroup[j]]),
+    { name: `${r.method} test`, type: 'line', showSymbol: false, lineStyle: { type: 'dashed', color: color(i) }, itemStyle: { color: color(i) }, data: r.steps.map((s, j) => [s, r.testWorstGroup[j]]),
       markPoint: { symbol: 'circle', symbolSize: 8, label: { show: false }, data: [{ coord: [r.selectedStep, r.testWorstGroup[r.steps.indexOf(r.selectedStep)] ?? 0] }] } },
   ]);
   return renderFigure({
@@ -27,13 +29,13 @@ export function worstGroupCurves(id: string, title: string, runs: readonly RunCu
     option: {
       title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0, type: 'plain' },
-      grid: { left: 60, right: 20, top: 40, bottom: runs.length > 3 ? 100 : 75 },
-      xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 24 },
+      grid: { left: 60, right: 20, top: 40, bottom: 50 + 22 * Math.ceil(runs.length / 2) },
+      xAxis: { type: 'value', max: 'dataMax', name: 'step', nameLocation: 'middle', nameGap: 24 },
       yAxis: { type: 'value', min: 0, max: 1, name: 'worst-group accuracy', nameLocation: 'middle', nameGap: 40 },
       series,
     },
     width: 760,
-    height: 380,
+    height: 330 + 22 * Math.ceil(runs.length / 2),
   });
 }
 
