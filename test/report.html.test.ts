@@ -182,7 +182,7 @@ test('mat report --html on a 120-run sweep builds in under 10 s, with curves and
   }
 });
 
-test('mat report names what is missing: no folder, an incomplete demo folder, a folder of nothing known', () => {
+test('mat report names what is missing: no folder, an incomplete demo or run folder, a folder of nothing known; rebuilds the others', () => {
   const missing = path.join(os.tmpdir(), `mat-no-such-${process.pid}`);
   let r = mat('report', missing, '--html');
   assert.equal(r.status, 2);
@@ -195,10 +195,36 @@ test('mat report names what is missing: no folder, an incomplete demo folder, a 
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'mat-empty-'));
   r = mat('report', empty, '--html');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /expected sweep.json and runs\/ \(mat sweep\), summary.json and figures.json \(mat demo\), or memorization.json/);
+  assert.match(r.stderr, /expected sweep.json and runs\/ \(mat sweep\), summary.json and figures.json \(mat demo\), memorization.json \(mat memorization\) or results.jsonl and config.json/);
+  // A single run's folder (mat train --out): config.json and results.jsonl.
+  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'mat-run-'));
+  fs.writeFileSync(path.join(run, 'results.jsonl'), range(5).map((i) => JSON.stringify({ step: i * 10, loss: 0.1, val: ev(0.2 + 0.1 * (i % 2)), test: ev(0.3) })).join('\n') + '\n');
+  r = mat('report', run, '--html');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /incomplete mat train folder, missing config.json/);
+  fs.writeFileSync(path.join(run, 'config.json'), JSON.stringify({ dataset: 'cmnist', algorithm: 'mat', seed: 0 }));
+  r = mat('report', run, '--html');
+  assert.equal(r.status, 0, r.stderr);
+  const runHtml = fs.readFileSync(path.join(run, 'report.html'), 'utf8');
+  // Validation worst-group peaks at steps 10 and 30 (0.3): the later one is selected.
+  assert.ok(runHtml.includes('Test accuracy per group at step 30: mat'));
+  assert.ok(runHtml.includes('<figure id="curves-mat"'));
   // A demo folder rebuilt from its figures.json.
   fs.writeFileSync(path.join(demo, DEMO_FIGURES_FILE), JSON.stringify(demoData()));
   r = mat('report', demo, '--html');
   assert.equal(r.status, 0, r.stderr);
   assert.ok(fs.readFileSync(path.join(demo, 'report.html'), 'utf8').includes('<figure id="fig3-fits"'));
+});
+
+test('mat demo --only fig1 ends by printing the report path; the page has Figures 1 and 3', () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mat-demo-')), 'demo');
+  const r = mat('demo', '--only', 'fig1', '--seeds', '1', '--quiet', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').at(-1), `report: ${path.join(out, 'report.html')}`);
+  const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+  for (const id of ['fig1-curves', 'fig1-boundaries', 'fig3-fits']) {
+    assert.ok(html.includes(`<figure id="${id}"`), `no figure ${id}`);
+    assert.ok(fs.statSync(path.join(out, 'figures', `${id}.svg`)).size > 1000);
+  }
+  assert.ok(fs.existsSync(path.join(out, DEMO_FIGURES_FILE)));
 });

@@ -49,7 +49,7 @@ export function groupAccuracyBars(id: string, title: string, groupLabels: readon
   return renderFigure({
     id: `groups-${slug(id)}`,
     title,
-    caption: 'Test accuracy of each group at the selected step, per method (mean over seeds): the worst group is what the methods are judged on.',
+    caption: 'Test accuracy of each group at the selected step, per method (the mean over seeds where there are several): the worst group is what the methods are judged on.',
     option: {
       title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0 },
