@@ -184,7 +184,8 @@ async function runExperimentSeed(exp: Experiment, seed: number, flags: DemoFlags
     const ds = exp.dataset(seed);
     const started = performance.now();
     const run = await methodMemorization(ds, presetFor(ds), method, {
-      seed, folds: MEMORIZATION_FOLDS, heldOut: heldOutCache.get('undefined'),
+      // The XRM run of the experiment's one data variant (no noise level), when a method needed one.
+      seed, folds: MEMORIZATION_FOLDS, heldOut: heldOutCache.get(String(undefined)),
       onStep: (t, total, phase) => progress.update(t, total, `${exp.name} seed ${seed} memorization ${phase}`),
     });
     if (!collect.memorization.has(exp.name)) collect.memorization.set(exp.name, new Map());

@@ -2,7 +2,7 @@
 // group; --json prints the summary, --out DIR saves it with the per-example scores and report.html.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getAlgorithm } from '../algorithms/registry.js';
+import { checkRunRequest, getAlgorithm } from '../algorithms/registry.js';
 import type { Dataset } from '../data/dataset.js';
 import { groupsOf } from '../data/dataset.js';
 import { resolveDataset } from '../experiments/datasets.js';
@@ -39,6 +39,8 @@ export async function memorizationCommand(flags: MemorizationFlags): Promise<voi
   if (methods.length === 0) throw new InputError('--methods: give at least one method, e.g. erm,mat');
   for (const m of methods) checkMemorizationRequest(m, flags.folds);
   const ds = await resolveDataset({ ...flags, seed: 0 });
+  // Methods that need the training attribute are refused now, not after the first seeds.
+  for (const m of methods) checkRunRequest(getAlgorithm(m), ds);
   const stop: MemorizationStop = flags.stop ?? (ds.name === 'fig1' ? 'final' : 'va_wga');
   if (!ds.train.a) process.stderr.write('mat memorization: the data has no attribute (--attr), so the groups are the classes\n');
   const preset = presetFor(ds);
