@@ -48,6 +48,7 @@ function demoData(): DemoFigureData {
         curves: methods.map((m, i) => ({ method: m, steps, valWorstGroup: rise(100 + i * 100), testWorstGroup: rise(150 + i * 100), selectedStep: 500 })),
         groupLabels: range(4).map((g) => `y=${g >> 1}, a=${g & 1}`),
         groupAcc: methods.map((m, i) => ({ method: m, groupAcc: [0.9, 0.2 + 0.4 * i, 0.3 + 0.3 * i, 0.95] })),
+        flipRates: [{ label: 'seed 0', flipRate: 0.15 }],
       },
     ],
     fig1: {
@@ -66,6 +67,7 @@ const EXPECTED_SERIES: Record<string, string[]> = {
   'fig1-boundaries': ['majority (train)', 'minority (train)', 'ERM, noise 0', 'ERM, noise 0.5', 'MAT, noise 0.5, τ = 0.1'],
   'curves-cmnist': ['ERM validation', 'ERM test', 'MAT validation', 'MAT test'],
   'groups-cmnist': ['ERM', 'MAT'],
+  'flips-cmnist': ['flip rate'],
   'fig2-cmnist': ['ERM', 'MAT'],
   'fig3-fits': ['true function', 'fitted function', 'training points'],
 };

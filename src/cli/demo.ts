@@ -261,6 +261,10 @@ function figureData(records: DemoRecord[], experiments: Experiment[], seeds: num
         return { method: m.label, groupAcc: Array.from({ length: G }, (_, g) => { const v = rs.map((r) => r.test_group_acc[g]).filter((x): x is number => x !== null); return v.length ? v.reduce((s, x) => s + x, 0) / v.length : null; }) };
       });
     }
+    // One XRM run per seed is shared by the methods that use it: its flip rate, once per seed.
+    const flips = new Map<number, number>();
+    for (const r of records) if (r.experiment === exp.name && r.flip_rate !== undefined) flips.set(r.seed, r.flip_rate);
+    if (exp.name !== 'fig1' && flips.size) fig.flipRates = [...flips].map(([seed, flipRate]) => ({ label: `seed ${seed}`, flipRate }));
     return fig;
   });
   const memorization = [...collect.memorization.entries()].map(([name, runs]) => {

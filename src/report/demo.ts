@@ -3,7 +3,7 @@
 // rebuild the page from the demo's folder without training anything.
 import { figure1Boundaries, figure1Curves, type Figure1Boundary, type Figure1Curve, type Figure1Points } from './figures/figure1.js';
 import { figure3, type Figure3Input } from './figures/figure3.js';
-import { groupAccuracyBars, worstGroupCurves, type GroupAccuracies, type RunCurve } from './figures/runs.js';
+import { flipRateBars, groupAccuracyBars, worstGroupCurves, type GroupAccuracies, type RunCurve } from './figures/runs.js';
 import type { HtmlReport, HtmlSection, HtmlTable } from './html.js';
 import { memorizationSection, type MemorizationResult } from './memorization.js';
 
@@ -19,6 +19,8 @@ export interface DemoExperimentFigures {
   groupLabels?: string[];
   /** Mean test accuracy per group at the reported step, per method. */
   groupAcc?: GroupAccuracies[];
+  /** XRM's flip rate per seed (the held-out stage's diagnostic), where a method used XRM. */
+  flipRates?: { label: string; flipRate: number }[];
 }
 
 export interface DemoFigureData {
@@ -39,6 +41,7 @@ export function demoHtmlReport(data: DemoFigureData): HtmlReport {
     }
     if (exp.curves?.length) figures.push(worstGroupCurves(exp.experiment, `Worst-group accuracy over the steps (seed 0): ${exp.experiment}`, exp.curves));
     if (exp.groupAcc?.length && exp.groupLabels) figures.push(groupAccuracyBars(exp.experiment, `Test accuracy per group: ${exp.experiment}`, exp.groupLabels, exp.groupAcc));
+    if (exp.flipRates?.length) figures.push(flipRateBars(exp.experiment, exp.flipRates));
     sections.push({ title: exp.title, tables: [exp.table], figures });
   }
   for (const m of data.memorization) sections.push(memorizationSection(m));

@@ -67,7 +67,7 @@ export function flipRateBars(id: string, rows: readonly { label: string; flipRat
   return renderFigure({
     id: `flips-${slug(id)}`,
     title: `XRM flip rates: ${id}`,
-    caption: 'Fraction of training labels the XRM twins flipped, per run: the held-out stage\'s estimate of how much of the training set the majority rule misclassifies.',
+    caption: 'Fraction of training labels the XRM twins flipped, per run: the held-out stage\'s estimate of how much of the training set the majority rule misclassifies (on ColorMNIST, the colour-disagrees-with-label rate).',
     option: {
       title: { text: `XRM flip rates: ${id}`, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0 },
