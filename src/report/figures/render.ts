@@ -31,7 +31,8 @@ export function renderFigure(spec: FigureSpec): Figure {
   const height = spec.height ?? 360;
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption({ animation: false, backgroundColor: '#ffffff', color: PALETTE, textStyle: { fontFamily: 'sans-serif' }, ...spec.option });
+    const legend = spec.option.legend && !Array.isArray(spec.option.legend) ? { itemGap: 18, ...(spec.option.legend as object) } : spec.option.legend;
+    chart.setOption({ animation: false, backgroundColor: '#ffffff', color: PALETTE, textStyle: { fontFamily: 'sans-serif' }, ...spec.option, legend });
     const seriesOption = (spec.option.series ?? []) as { name?: string }[];
     const series = [...new Set(seriesOption.map((s) => s.name).filter((n): n is string => typeof n === 'string'))];
     return { id: spec.id, title: spec.title, caption: spec.caption, svg: chart.renderToSVGString(), series };

@@ -29,13 +29,13 @@ export function worstGroupCurves(id: string, title: string, runs: readonly RunCu
     option: {
       title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0, type: 'plain' },
-      grid: { left: 60, right: 20, top: 40, bottom: 50 + 22 * Math.ceil(runs.length / 2) },
+      grid: { left: 60, right: 20, top: 40, bottom: 50 + 30 * Math.ceil(runs.length / 2) },
       xAxis: { type: 'value', max: 'dataMax', name: 'step', nameLocation: 'middle', nameGap: 24 },
       yAxis: { type: 'value', min: 0, max: 1, name: 'worst-group accuracy', nameLocation: 'middle', nameGap: 40 },
       series,
     },
     width: 760,
-    height: 330 + 22 * Math.ceil(runs.length / 2),
+    height: 310 + 30 * Math.ceil(runs.length / 2),
   });
 }
 
