@@ -37,6 +37,10 @@ export { fitLogistic, type LogisticProblem, type LogisticFit } from './algorithm
 export { trainLoop as train, evaluate, type TrainSettings, type LoopHooks, type CurvePoint, type CompiledStep } from './train/loop.js';
 export { presetFor, linearHeadPreset, standardScaling, BUILTIN_EXPERIMENTS, type Preset } from './experiments/presets.js';
 export { runMethod, heldOutFor } from './experiments/method.js';
+export { methodMemorization, summarizeMemorization, type MemorizationRun, type MemorizationOptions, type GroupMemorization } from './experiments/memorization.js';
+export { fitFigure3 } from './experiments/figure3.js';
+export { renderHtml, type HtmlReport } from './report/html.js';
+export { renderFigure, type Figure } from './report/figures/render.js';
 
 export * from './eval/index.js';
 export { Rng } from './util/random.js';

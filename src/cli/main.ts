@@ -8,6 +8,7 @@ import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
 import { predictCommand } from './predict.js';
 import { embedCommand } from './embed.js';
+import { memorizationCommand } from './memorization.js';
 import { setExecutionDefaults } from '../engine/index.js';
 import { executionFromEnvironment } from '../environment.js';
 
@@ -154,10 +155,32 @@ program
 
 program
   .command('report')
-  .description('Table-1-style tables of a sweep folder under each selection criterion (also writes report.md, .csv, .json there)')
+  .description('Table-1-style tables of a sweep folder under each selection criterion (also writes report.md, .csv, .json there; --html: report.html)')
   .argument('<dir>', 'sweep folder')
   .option('--json', 'print the report as JSON on stdout')
+  .option('--html', 'also write report.html (figures and tables in one file); works on mat demo and mat memorization folders too')
   .action((dir, opts) => reportCommand(dir, opts));
+
+program
+  .command('memorization')
+  .description("per-example memorization scores of each method's own training (K-fold: p(y|x) trained with x minus without), per group")
+  .requiredOption('--data <name or file>', 'built-in dataset (fig1, cmnist, embeddings) or a .npz/.csv/.parquet file')
+  .option('--label <column>', 'label column or array of a data file')
+  .option('--attr <column>', 'attribute (spurious feature) column or array of a data file')
+  .option('--split <column>', 'split column (train/val/test) of a data file')
+  .option('--methods <list>', 'comma-separated methods to score', 'erm,mat')
+  .option('--folds <k>', 'folds K ≥ 2: each example is left out of one model', integer('folds', 0), 5)
+  .option('--seeds <n>', 'seeds per method', integer('seeds', 1), 3)
+  .option('--steps <n>', 'training steps (default: the dataset preset)', integer('steps', 1))
+  .addOption(new Option('--stop <rule>', 'score the model at the step selected by validation worst-group accuracy (default), or the last (default for fig1, trained a fixed number of epochs as in the paper)').choices(['va_wga', 'final']))
+  .option('--cache <dir>', 'reuse held-out predictions saved here (keyed by data and settings)', '.mat-cache')
+  .option('--no-cache', 'always recompute held-out predictions')
+  .option('--threads <n>', 'ONNX Runtime threads (default: MAT_THREADS or all cores)', integer('threads', 1))
+  .option('--no-native', 'run without the native addon (onnxruntime-node sessions, optimizer inside the graph)')
+  .option('--json', 'print the per-group summary as one JSON line')
+  .option('--out <dir>', 'save memorization.json, scores.csv (per example) and report.html here')
+  .option('--quiet', 'no progress output')
+  .action((opts) => memorizationCommand(opts));
 
 export async function main(argv: string[]): Promise<void> {
   try {

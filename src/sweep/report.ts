@@ -357,11 +357,12 @@ export function reportCsv(report: Report): string {
 }
 
 /** Build the report of a sweep folder and write report.md, report.csv and report.json into it. */
-export function writeReport(root: string): { report: Report; markdown: string } {
-  const report = buildReport(readStore(root));
+export function writeReport(root: string): { report: Report; markdown: string; store: Store } {
+  const store = readStore(root);
+  const report = buildReport(store);
   const markdown = reportMarkdown(report);
   writeFileAtomic(path.join(root, 'report.md'), markdown);
   writeFileAtomic(path.join(root, 'report.csv'), reportCsv(report));
   writeFileAtomic(path.join(root, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  return { report, markdown };
+  return { report, markdown, store };
 }
