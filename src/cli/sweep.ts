@@ -32,6 +32,7 @@ export async function sweepCommand(flags: SweepFlags): Promise<void> {
     const parts = [`${s.executed} run${s.executed === 1 ? '' : 's'} finished now`];
     if (s.resumed) parts.push(`${s.resumed} of them resumed from a checkpoint`);
     parts.push(`${s.skipped} already finished`);
+    if (s.elsewhere) parts.push(`${s.elsewhere} finished by other processes meanwhile`);
     if (s.diverged) parts.push(`${s.diverged} diverged`);
     if (s.failed.length) parts.push(`${s.failed.length} failed`);
     if (s.blocked.length) parts.push(`${s.blocked.length} blocked`);
