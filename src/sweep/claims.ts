@@ -16,7 +16,7 @@ import path from 'node:path';
 export interface ClaimOwner {
   host: string;
   pid: number;
-  /** The Slurm job (SLURM_JOB_ID) the owner runs in, when it does. */
+  /** The Slurm job the owner runs in, when it does: ARRAYJOB_TASK for an array task (squeue -j takes it). */
   job?: string;
 }
 

@@ -212,13 +212,9 @@ export async function executeSweep(config: SweepConfig, opts: ExecuteOptions): P
   const progress = opts.progress ?? SILENT;
   try {
     // Load (and check) the data here, once: bad data fails before anything is written.
-    shared = { datasets: await loadShared(config.datasets) };
-    const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps));
-    for (const name of config.algorithms) {
-      if (isHeldOutSource(name) || !getAlgorithm(name).needsTrainAttributes) continue;
-      const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
-      if (missing.length) throw new InputError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
-    }
+    const loaded = await loadSweepData(config);
+    shared = loaded.shared;
+    const metas = loaded.metas;
     const metaOf = new Map(metas.map((m) => [m.key, m]));
     for (const r of runs) {
       const meta = metaOf.get(r.dataset)!;
@@ -244,6 +240,11 @@ export async function executeSweep(config: SweepConfig, opts: ExecuteOptions): P
   /** The held-out source's runs of a seed (XRM's twins by default). */
   function xrmOf(dataset: string, seed: number): PlannedRun[] {
     return runs.filter((r) => isHeldOutSource(r.algorithm) && r.dataset === dataset && r.seed === seed);
+  }
+
+  /** Whether a run outside `only` feeds one inside: the held-out source's run of a seed. */
+  function neededHere(r: PlannedRun): boolean {
+    return isHeldOutSource(r.algorithm) && runs.some((o) => only!.has(o.id) && !isHeldOutSource(o.algorithm) && o.dataset === r.dataset && o.seed === r.seed);
   }
 
   /** The task of a run, or a reason it cannot run (yet: undefined and no reason). */
@@ -333,7 +334,8 @@ export async function executeSweep(config: SweepConfig, opts: ExecuteOptions): P
         for (const r of runs) {
           if (r.state !== 'pending') continue;
           if (only && !only.has(r.id)) {
-            r.state = liveClaim(r.dir) ? 'elsewhere' : 'skipped';
+            // Not ours: waited for only when a run of ours needs it (an XRM run of the same seed) and someone runs it.
+            r.state = neededHere(r) && liveClaim(r.dir) ? 'elsewhere' : 'skipped';
             continue;
           }
           const { task, blocked } = taskFor(r);
@@ -463,6 +465,18 @@ function writeIndex(root: string, runs: readonly PlannedRun[]): void {
     return JSON.stringify(line);
   });
   writeFileAtomic(path.join(root, INDEX_FILE), lines.join('\n') + '\n');
+}
+
+/** Load a sweep's datasets (into shared memory) and check that its algorithms can run on them; bad data is an InputError. */
+export async function loadSweepData(config: SweepConfig): Promise<{ shared: WorkerInit; metas: DatasetMeta[] }> {
+  const shared = { datasets: await loadShared(config.datasets) };
+  const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps));
+  for (const name of config.algorithms) {
+    if (isHeldOutSource(name) || !getAlgorithm(name).needsTrainAttributes) continue;
+    const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
+    if (missing.length) throw new InputError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
+  }
+  return { shared, metas };
 }
 
 interface DatasetMeta {
