@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { claimRun, listClaims, liveClaim, ownerAlive } from '../src/sweep/claims.js';
+import { claimRun, currentOwner, listClaims, liveClaim, ownerAlive } from '../src/sweep/claims.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mat-claims-'));
 const DEAD_PID = 2 ** 22 + 12345;
@@ -34,6 +34,8 @@ test('a live claim excludes others; a dead owner\'s claim is taken over; release
   assert.deepEqual(fs.readdirSync(dir), []);
 
   assert.equal(ownerAlive({ host: 'another-host.example', pid: DEAD_PID }), true, 'without a job, an owner on another host may be alive');
+  assert.equal(ownerAlive(currentOwner()), true);
+  assert.equal(ownerAlive({ ...currentOwner(), started: '1' }), false, 'a live pid that started at another time is another process');
   fs.rmSync(path.dirname(dir), { recursive: true, force: true });
 });
 

@@ -116,7 +116,7 @@ program
   .option('--slurm-cpus-per-task <n>', 'slurm: sbatch --cpus-per-task, also the threads of each run (default 1)', integer('cpus per task', 1))
   .option('--slurm-mem <size>', 'slurm: sbatch --mem (e.g. 4G)')
   .option('--slurm-array-parallelism <n>', 'slurm: at most this many array tasks at once (--array=…%n)', integer('array parallelism', 1))
-  .option('--slurm-runs-per-task <n>', 'slurm: runs per array task (default 1)', integer('runs per task', 1))
+  .option('--slurm-tasks <n>', 'slurm: array tasks per phase, each taking free runs until none is left (default: as many as the partition\'s CPUs hold, at most one per run)', integer('tasks', 1))
   .option('--slurm-extra <options>', 'slurm: more sbatch options, e.g. "--account=lab --qos=low"')
   .action((opts) => sweepCommand(opts));
 
@@ -126,7 +126,7 @@ program
   .argument('<dir>', 'sweep folder')
   .requiredOption('--runs <file>', 'the phase\'s runs (JSON list of run ids)')
   .requiredOption('--index <n>', 'the array task index', integer('index'))
-  .option('--per-task <n>', 'runs per array task', integer('per task', 1), 1)
+  .requiredOption('--tasks <n>', 'array tasks of the phase', integer('tasks', 1))
   .option('--job <id>', 'the Slurm job (ARRAYJOB_TASK), recorded in run claims')
   .option('--log <file>', 'this task\'s output file, recorded with failures')
   .option('--threads <n>', 'ONNX Runtime threads', integer('threads', 1))

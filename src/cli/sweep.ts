@@ -20,7 +20,7 @@ export type SweepFlags = Omit<SweepOptions, 'algorithms' | 'progress' | 'executi
   slurmMem?: string;
   slurmArrayParallelism?: number;
   slurmExtra?: string;
-  slurmRunsPerTask?: number;
+  slurmTasks?: number;
 };
 
 function sweepOptions(flags: SweepFlags): SweepOptions {
@@ -43,7 +43,8 @@ function sweepOptions(flags: SweepFlags): SweepOptions {
 export async function sweepCommand(flags: SweepFlags): Promise<void> {
   const executor = flags.executor ?? 'local';
   if (executor === 'slurm') return slurmSweep(flags);
-  if (flags.wait) throw new InputError('--wait applies to --executor slurm (the local executor always waits)');
+  const slurmFlag = Object.keys(flags).find((k) => k === 'wait' || k.startsWith('slurm'));
+  if (slurmFlag) throw new InputError(`--${slurmFlag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --executor slurm`);
   const progress = makeProgress({ quiet: flags.quiet });
   let summary;
   try {
@@ -82,7 +83,7 @@ async function slurmSweep(flags: SweepFlags): Promise<void> {
     mem: flags.slurmMem,
     arrayParallelism: flags.slurmArrayParallelism,
     extra: flags.slurmExtra,
-    runsPerTask: flags.slurmRunsPerTask,
+    tasks: flags.slurmTasks,
   };
   const t0 = performance.now();
   const submitted = await submitSweep({ ...sweepOptions(flags), slurm });
@@ -115,22 +116,27 @@ async function slurmSweep(flags: SweepFlags): Promise<void> {
 export interface SweepTaskFlags {
   runs: string;
   index: number;
-  perTask: number;
+  tasks: number;
   job?: string;
   log?: string;
   threads?: number;
 }
 
-/** One Slurm array task: its slice of a phase's runs, through the local executor's code. */
+/**
+ * One Slurm array task: takes the free runs of its phase one at a time until none is left, through the
+ * local executor's code. Task i starts at the i-th of `tasks` equal parts of the list, so tasks seldom
+ * reach for the same run; runs others hold are left to them, and runs whose owner is gone taken over.
+ */
 export async function sweepTaskCommand(dir: string, flags: SweepTaskFlags): Promise<void> {
   const root = path.resolve(dir);
   const config = readSweepConfig(root);
   const ids = JSON.parse(fs.readFileSync(flags.runs, 'utf8')) as string[];
-  const only = ids.slice(flags.index * flags.perTask, (flags.index + 1) * flags.perTask);
-  if (only.length === 0) throw new InputError(`array task ${flags.index}: no runs in ${flags.runs} (${ids.length} runs, ${flags.perTask} per task)`);
-  process.stderr.write(`mat sweep-task: ${only.join(', ')} (job ${flags.job ?? 'none'})\n`);
+  if (!(flags.index < flags.tasks)) throw new InputError(`--index ${flags.index}: the array has ${flags.tasks} tasks`);
+  const start = Math.floor((flags.index * ids.length) / flags.tasks);
+  const only = [...ids.slice(start), ...ids.slice(0, start)];
+  process.stderr.write(`mat sweep-task: ${ids.length} runs from ${only[0]} on (job ${flags.job ?? 'none'})\n`);
   const summary = await executeSweep(config, {
-    out: root, only, workers: 1, execution: { threads: flags.threads }, job: flags.job, log: flags.log, progress: makeProgress(),
+    out: root, only, waitForOthers: false, workers: 1, execution: { threads: flags.threads }, job: flags.job, log: flags.log, progress: makeProgress(),
   });
   report(summary, false);
 }

@@ -16,6 +16,8 @@ import path from 'node:path';
 export interface ClaimOwner {
   host: string;
   pid: number;
+  /** When the process started (Linux: /proc/PID/stat), so that a reused pid is not taken for the owner. */
+  started?: string;
   /** The Slurm job the owner runs in, when it does: ARRAYJOB_TASK for an array task (squeue -j takes it). */
   job?: string;
 }
@@ -30,7 +32,21 @@ export interface Claim extends ClaimOwner {
 const CLAIM = /^claim-(\d+)\.json$/;
 
 export function currentOwner(job?: string): ClaimOwner {
-  return job ? { host: os.hostname(), pid: process.pid, job } : { host: os.hostname(), pid: process.pid };
+  const owner: ClaimOwner = { host: os.hostname(), pid: process.pid };
+  const started = processStart(process.pid);
+  if (started) owner.started = started;
+  if (job) owner.job = job;
+  return owner;
+}
+
+/** The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat); undefined off Linux or when it is gone. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 export function pidAlive(pid: number): boolean {
@@ -52,7 +68,11 @@ export function slurmJobAlive(job: string): boolean | undefined {
 
 /** Whether the owner of a claim may still be working on it. Owners on other hosts without a Slurm job count as alive. */
 export function ownerAlive(owner: ClaimOwner): boolean {
-  if (owner.host === os.hostname()) return pidAlive(owner.pid);
+  if (owner.host === os.hostname()) {
+    if (!pidAlive(owner.pid)) return false;
+    const started = owner.started && processStart(owner.pid);
+    return !started || started === owner.started;
+  }
   if (owner.job) return slurmJobAlive(owner.job) ?? true;
   return true;
 }

@@ -64,6 +64,11 @@ export interface ExecuteOptions {
   job?: string;
   /** Recorded with failures: where this process's output goes (a Slurm array task's log). */
   log?: string;
+  /**
+   * Runs of `only` that another live process holds: waited for (default), or, when false, left to it
+   * (Slurm array tasks: each takes the free runs of its phase, in `only`'s order).
+   */
+  waitForOthers?: boolean;
   /** How often runs claimed by other processes are checked (ms). */
   pollMs?: number;
 }
@@ -175,6 +180,7 @@ export async function executeSweep(config: SweepConfig, opts: ExecuteOptions): P
   const root = path.resolve(opts.out);
   const existed = checkSweepFolder(root, config);
   const only = opts.only ? new Set(opts.only) : undefined;
+  const order = new Map(opts.only?.map((id, i) => [id, i]));
   const owner: ClaimOwner = currentOwner(opts.job);
   const runs: PlannedRun[] = planRuns(config).map((k) => {
     const dir = runDir(root, k);
@@ -348,6 +354,7 @@ export async function executeSweep(config: SweepConfig, opts: ExecuteOptions): P
             readyTasks.push({ run: r, task });
           }
         }
+        if (only) readyTasks.sort((a, b) => order.get(a.run.id)! - order.get(b.run.id)!);
         for (const w of pool) {
           if (!w.alive || w.busy) continue;
           let next = readyTasks.shift();
@@ -363,13 +370,26 @@ export async function executeSweep(config: SweepConfig, opts: ExecuteOptions): P
         }
         // Runs found finished while claiming may unblock others.
         if (finishedCount() > finishedBefore) return pump();
-        const waiting = runs.some((r) => r.state === 'elsewhere');
+        const waitedFor = (r: PlannedRun) => r.state === 'elsewhere' && (opts.waitForOthers !== false || !only?.has(r.id));
+        const waiting = runs.some(waitedFor);
         if (waiting && !poll) poll = setInterval(checkElsewhere, opts.pollMs ?? 500);
         if (!waiting && poll) {
           clearInterval(poll);
           poll = undefined;
         }
         if (!pool.some((w) => w.busy) && !waiting) {
+          // Runs left to others: finished meanwhile, or given up (their owner gone: take them over).
+          let retry = false;
+          for (const r of runs) {
+            if (r.state !== 'elsewhere') continue;
+            const record = readDone(r.dir);
+            if (record) finishedElsewhere(r, record);
+            else if (!liveClaim(r.dir)) {
+              r.state = 'pending';
+              retry = true;
+            }
+          }
+          if (retry) return pump();
           // Nothing runs: every run is finished, failed or blocked (or no worker is left).
           for (const r of runs) {
             if (r.state === 'pending' || r.state === 'ready') {

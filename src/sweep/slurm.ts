@@ -29,8 +29,8 @@ export interface SlurmOptions {
   arrayParallelism?: number;
   /** More sbatch options, split on white space. */
   extra?: string;
-  /** Runs per array task (default 1). */
-  runsPerTask?: number;
+  /** Array tasks per phase (default: as many as the partition's CPUs hold at once, at most one per run). */
+  tasks?: number;
 }
 
 export interface Submission {
@@ -78,8 +78,7 @@ function checkWritable(root: string): void {
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function batchScript(root: string, phase: string, runsFile: string, count: number, slurm: SlurmOptions): string {
-  const perTask = slurm.runsPerTask ?? 1;
+function batchScript(root: string, phase: string, runsFile: string, count: number, tasks: number, slurm: SlurmOptions): string {
   const lines = [
     '#!/bin/bash',
     `#SBATCH --job-name=mat-${phase}`,
@@ -90,14 +89,26 @@ function batchScript(root: string, phase: string, runsFile: string, count: numbe
   if (slurm.time) lines.push(`#SBATCH --time=${slurm.time}`);
   if (slurm.mem) lines.push(`#SBATCH --mem=${slurm.mem}`);
   lines.push(
-    `# ${count} runs of the sweep in ${root} (phase ${phase}), ${perTask} per array task. Rerunning the same`,
-    '# `mat sweep` submits only the runs that are not finished; interrupted ones resume from their checkpoints.',
+    `# ${count} runs of the sweep in ${root} (phase ${phase}) in ${tasks} array tasks, each taking free runs until`,
+    '# none is left. Rerunning the same `mat sweep` submits only the runs that are not finished; interrupted',
+    '# ones resume from their checkpoints.',
     `exec ${quote(process.execPath)} ${quote(MAT_BIN)} sweep-task ${quote(root)} --runs ${quote(runsFile)} \\`,
-    `  --index "$SLURM_ARRAY_TASK_ID" --per-task ${perTask} --job "\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}" --threads "\${SLURM_CPUS_PER_TASK:-1}" \\`,
+    `  --index "$SLURM_ARRAY_TASK_ID" --tasks ${tasks} --job "\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}" --threads "\${SLURM_CPUS_PER_TASK:-1}" \\`,
     `  --log ${quote(path.join(root, SLURM_DIR, 'logs'))}"/\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}.out"`,
     '',
   );
   return lines.join('\n');
+}
+
+/** How many array tasks the partition (the default one unless named) runs at once: its CPUs / CPUs per task; undefined when sinfo cannot tell. */
+function partitionCapacity(slurm: SlurmOptions): number | undefined {
+  const r = spawnSync('sinfo', ['-h', '-o', '%P %C', ...(slurm.partition ? ['-p', slurm.partition] : [])], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return undefined;
+  const lines = r.stdout.split('\n').filter((l) => l.trim());
+  // "debug* 0/2/0/2": the default partition is starred; CPUs are allocated/idle/other/total.
+  const line = slurm.partition ? lines[0] : lines.find((l) => l.split(' ')[0].endsWith('*')) ?? lines[0];
+  const total = Number(line?.split(' ')[1]?.split('/')[3]);
+  return Number.isInteger(total) && total > 0 ? Math.max(1, Math.floor(total / (slurm.cpusPerTask ?? 1))) : undefined;
 }
 
 function sbatch(args: string[]): string {
@@ -131,7 +142,7 @@ export function sweepPhases(config: SweepConfig, root: string): { phase: string;
 export async function submitSweep(opts: SweepOptions & { slurm: SlurmOptions }): Promise<SubmitResult> {
   if (sbatchMissing()) throw new InputError('--executor slurm: sbatch is not on PATH; install the Slurm client (Debian: slurm-client) or use --executor local');
   const slurm = opts.slurm;
-  for (const [flag, v] of [['--slurm-cpus-per-task', slurm.cpusPerTask], ['--slurm-array-parallelism', slurm.arrayParallelism], ['--slurm-runs-per-task', slurm.runsPerTask]] as const) {
+  for (const [flag, v] of [['--slurm-cpus-per-task', slurm.cpusPerTask], ['--slurm-array-parallelism', slurm.arrayParallelism], ['--slurm-tasks', slurm.tasks]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new InputError(`${flag} must be an integer ≥ 1, got ${v}`);
   }
   const config = makeSweepConfig(opts);
@@ -147,7 +158,7 @@ export async function submitSweep(opts: SweepOptions & { slurm: SlurmOptions }):
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const submissions: Submission[] = [];
-  const perTask = slurm.runsPerTask ?? 1;
+  const capacity = partitionCapacity(slurm);
   const extra = (slurm.extra ?? '').split(/\s+/).filter(Boolean);
   let after: string | undefined;
   for (const { phase, ids } of phases) {
@@ -155,9 +166,9 @@ export async function submitSweep(opts: SweepOptions & { slurm: SlurmOptions }):
     const runsFile = path.join(dir, `${base}.runs.json`);
     writeJsonAtomic(runsFile, ids);
     const script = path.join(dir, `${base}.sh`);
-    writeFileAtomic(script, batchScript(root, phase, runsFile, ids.length, slurm));
+    const tasks = Math.min(ids.length, slurm.tasks ?? slurm.arrayParallelism ?? capacity ?? ids.length);
+    writeFileAtomic(script, batchScript(root, phase, runsFile, ids.length, tasks, slurm));
     fs.chmodSync(script, 0o755);
-    const tasks = Math.ceil(ids.length / perTask);
     const args = [`--array=0-${tasks - 1}${slurm.arrayParallelism ? `%${slurm.arrayParallelism}` : ''}`];
     if (after) args.push(`--dependency=afterok:${after}`, '--kill-on-invalid-dep=yes');
     const jobId = sbatch([...args, ...extra, script]);
