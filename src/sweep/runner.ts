@@ -399,7 +399,7 @@ export async function executeSweep(config: SweepConfig, opts: ExecuteOptions): P
             }
           }
           closed = true;
-          writeIndex(root, runs);
+          writeIndex(root, runs, true);
           resolve();
         }
       };
@@ -471,16 +471,20 @@ function describe(record: DoneRecord): string {
   return f ? `test avg ${f.testAvg.toFixed(3)}, worst group ${f.testWorstGroup.toFixed(3)} (${record.seconds} s${resumed})` : 'ok';
 }
 
-/** index.jsonl: one line per planned run with its status, rewritten atomically. */
-function writeIndex(root: string, runs: readonly PlannedRun[]): void {
+/**
+ * index.jsonl: one line per planned run with its status, rewritten atomically. Processes sharing the
+ * folder each write their view; `fromStore` (when a process closes) first reads the runs others finished.
+ */
+function writeIndex(root: string, runs: readonly PlannedRun[], fromStore = false): void {
   const lines = runs.map((r) => {
+    const record = r.record ?? (fromStore ? readDone(r.dir) : undefined);
     const line: Record<string, unknown> = {
       id: r.id, dir: path.relative(root, r.dir), dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed,
-      status: r.record?.status ?? (r.state === 'done' ? 'ok' : r.state),
+      status: record?.status ?? (r.state === 'skipped' ? 'pending' : r.state),
     };
-    if (r.record?.flipRate !== undefined) line.flipRate = r.record.flipRate;
-    if (r.record?.degenerate !== undefined) line.degenerate = r.record.degenerate;
-    if (r.record?.final) line.final = r.record.final;
+    if (record?.flipRate !== undefined) line.flipRate = record.flipRate;
+    if (record?.degenerate !== undefined) line.degenerate = record.degenerate;
+    if (record?.final) line.final = record.final;
     if (r.error) line.error = r.error;
     return JSON.stringify(line);
   });
