@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeReport } from '../src/sweep/report.js';
+import { writeSweepConfig } from '../src/sweep/store.js';
 import { Rng } from '../src/util/random.js';
 
 const MAT = fileURLToPath(new URL('../../bin/mat.js', import.meta.url));
@@ -158,4 +159,24 @@ test('a diverged run is a result: its step in done.json, mat status and mat repo
   assert.match(report.stdout, new RegExp(`c0: diverged on seed 0 \\(step ${done.divergedAt}\\)`));
   assert.match(report.stdout, /\| va_wga +\| embeddings \| erm +\| +[01] \|/, 'the other dataset is selected as usual');
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('mat status: failed runs with the last lines of their log, interrupted runs, runs not started', () => {
+  const root = tmp('status');
+  writeSweepConfig(root, { version: 1, datasets: [{ kind: 'builtin', key: 'embeddings', name: 'embeddings' }], algorithms: ['erm'], combos: 3, seeds: 1 });
+  const log = path.join(root, 'task.log');
+  fs.writeFileSync(log, ['start', ...Array.from({ length: 8 }, (_, i) => `line ${i}`)].join('\n') + '\n');
+  const c0 = path.join(root, 'runs/embeddings/erm/c0-s0');
+  fs.mkdirSync(c0, { recursive: true });
+  fs.writeFileSync(path.join(c0, 'failed.json'), JSON.stringify({ id: 'embeddings/erm/c0-s0', message: 'out of memory', failedAt: 'then', owner: { host: 'h', pid: 1 }, log }));
+  const c1 = path.join(root, 'runs/embeddings/erm/c1-s0');
+  fs.mkdirSync(c1, { recursive: true });
+  fs.writeFileSync(path.join(c1, 'claim-0.json'), JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 12345, claimedAt: 'then' }));
+  const r = mat(['status', root]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\| train +\| erm +\| +0 \| +0 \| +0 \| +1 \| +1 \| +1 \|/);
+  assert.match(r.stdout, /embeddings\/erm\/c0-s0: out of memory\n {4}line 3\n {4}line 4\n {4}line 5\n {4}line 6\n {4}line 7\n/);
+  assert.match(r.stdout, /embeddings\/erm\/c1-s0: interrupted/);
+  assert.equal(mat(['status', path.join(root, 'runs')]).status, 2, 'not a sweep folder');
+  fs.rmSync(root, { recursive: true, force: true });
 });

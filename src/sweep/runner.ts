@@ -29,7 +29,7 @@ import { planRun, type RunTask } from './execute.js';
 import { selectXrmRun } from './selection.js';
 import { claimRun, currentOwner, liveClaim, type ClaimOwner } from './claims.js';
 import {
-  FAILED_FILE, INDEX_FILE, removeStaleTempFiles, checkSweepFolder, readDone, runDir, runId, writeFailed, writeFileAtomic, writeSweepConfig,
+  INDEX_FILE, removeStaleTempFiles, checkSweepFolder, readDone, runDir, runId, writeFailed, writeFileAtomic, writeSweepConfig,
   type DoneRecord, type RunKey, type SweepConfig,
 } from './store.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
