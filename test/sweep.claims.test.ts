@@ -42,6 +42,7 @@ test('a live claim excludes others; a dead owner\'s claim is taken over; release
 test('processes racing for one run, free or stale: exactly one wins each time', async () => {
   const root = tmp();
   const racers = 6;
+  // Each racer prints the runs it won, then stays alive (its claims live) until every racer has answered.
   const script = `
     import { claimRun } from ${JSON.stringify(CLAIMS)};
     import os from 'node:os';
@@ -49,8 +50,9 @@ test('processes racing for one run, free or stale: exactly one wins each time', 
     const start = Number(process.argv[2]);
     while (Date.now() < start) {}
     const won = dirs.filter((d) => claimRun(d, { host: os.hostname(), pid: process.pid }).ok);
-    process.stdout.write(JSON.stringify(won));
-    setTimeout(() => {}, 1500); // stay alive so that the claims stay live while the others look
+    process.stdout.write(JSON.stringify(won) + '\\n');
+    process.stdin.resume();
+    process.stdin.on('end', () => process.exit(0));
   `;
   const dirs = Array.from({ length: 10 }, (_, i) => path.join(root, `run-${i}`));
   // Half the runs start with a stale claim (its owner is gone): the race is then over the takeover.
@@ -59,12 +61,18 @@ test('processes racing for one run, free or stale: exactly one wins each time', 
     fs.writeFileSync(path.join(d, 'claim-0.json'), JSON.stringify({ host: os.hostname(), pid: DEAD_PID, claimedAt: 'then' }));
   }
   const start = Date.now() + 1500;
-  const outputs = await Promise.all(Array.from({ length: racers }, () => new Promise<string[]>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(dirs), String(start)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const children = Array.from({ length: racers }, () => spawn(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(dirs), String(start)], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const outputs = await Promise.all(children.map((child) => new Promise<string[]>((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`racer exited ${code}`))));
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.endsWith('\n')) resolve(JSON.parse(out) as string[]);
+    });
+    child.once('exit', (code) => reject(new Error(`racer exited ${code} before answering`)));
   })));
+  const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  for (const child of children) child.stdin!.end();
+  await Promise.all(exited);
   const wins = outputs.flat();
   for (const d of dirs) assert.equal(wins.filter((w) => w === d).length, 1, `${path.basename(d)}: one winner`);
   fs.rmSync(root, { recursive: true, force: true });
