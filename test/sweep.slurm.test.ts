@@ -109,6 +109,7 @@ test('a sweep through Slurm job arrays (--wait) equals the local executor\'s', {
   const jobs = r.stdout.trim().split('\n');
   assert.equal(jobs.length, 2, 'one array per phase');
   assert.match(r.stderr, new RegExp(`job ${jobs[1]} \\(train: 4 runs in 3 array tasks, after ${jobs[0]}\\)`));
+  assert.match(r.stderr, /mat sweep: 6\/6 runs finished\n/, 'progress from the store');
   const scripts = fs.readdirSync(path.join(out, 'slurm')).filter((f) => f.endsWith('.sh'));
   assert.equal(scripts.length, 2);
   assert.match(fs.readFileSync(path.join(out, 'slurm', scripts[0]), 'utf8'), /#SBATCH --time=10:00/);

@@ -195,9 +195,15 @@ export function queueStates(jobIds: readonly string[]): { job: string; state: st
 /** Poll the queue until the submitted jobs have left it, drawing the store's finished runs as progress. */
 export async function waitForJobs(root: string, config: SweepConfig, jobIds: readonly string[], progress: SweepProgress, pollMs = 500): Promise<void> {
   const runs = planRuns(config);
+  let logged = { finished: -1, at: 0 };
   for (;;) {
     const finished = runs.filter((k) => isDone(runDir(root, k))).length;
     progress.update(finished, runs.length, 'sweep (slurm)');
+    // A line now and then for logs (a terminal shows the bar instead).
+    if (!process.stderr.isTTY && finished !== logged.finished && (Date.now() - logged.at > 5000 || finished === runs.length)) {
+      progress.log(`mat sweep: ${finished}/${runs.length} runs finished`);
+      logged = { finished, at: Date.now() };
+    }
     const states = queueStates(jobIds);
     if (states !== undefined && states.length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
