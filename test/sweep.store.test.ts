@@ -1,12 +1,12 @@
 // The results store: checkpoints round-trip and belong to one configuration, writes are atomic,
-// a lock left by a dead process is taken over, a folder written by another configuration is refused.
+// leftovers of dead writers are removed (live writers' are kept), a folder written by another configuration is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  acquireLock, checkSweepFolder, loadCheckpoint, readHeldOut, removeCheckpoints, saveCheckpoint, writeFileAtomic, writeHeldOut,
+  checkSweepFolder, removeStaleTempFiles, loadCheckpoint, readHeldOut, removeCheckpoints, saveCheckpoint, writeFileAtomic, writeHeldOut,
   writeSweepConfig, type SweepConfig,
 } from '../src/sweep/store.js';
 import { InputError } from '../src/util/errors.js';
@@ -47,7 +47,7 @@ test('atomic writes leave no temporary files; held-out predictions round-trip', 
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('sweep folders: same configuration accepted, another refused, non-empty foreign folders refused; stale locks taken over', () => {
+test('sweep folders: same configuration accepted, another refused, non-empty foreign folders refused; dead writers\' temporary files removed', () => {
   const root = tmp();
   const config: SweepConfig = { version: 1, datasets: [{ kind: 'builtin', key: 'fig1', name: 'fig1' }], algorithms: ['erm'], combos: 2, seeds: 2 };
   assert.equal(checkSweepFolder(root, config), false, 'an empty folder is fine');
@@ -59,17 +59,18 @@ test('sweep folders: same configuration accepted, another refused, non-empty for
   fs.writeFileSync(path.join(foreign, 'notes.txt'), 'x');
   assert.throws(() => checkSweepFolder(foreign, config), /not empty/);
 
-  const release = acquireLock(root);
-  assert.throws(() => {
-    // Another live process holds the lock: pretend it is our parent.
-    fs.writeFileSync(path.join(root, 'sweep.lock'), JSON.stringify({ pid: process.ppid }));
-    acquireLock(root);
-  }, /another mat sweep/);
-  fs.writeFileSync(path.join(root, 'sweep.lock'), JSON.stringify({ pid: 2 ** 22 + 12345 }));
-  const again = acquireLock(root);
-  again();
-  release();
-  assert.ok(!fs.existsSync(path.join(root, 'sweep.lock')));
+  // A sweep.json another process is writing right now does not make the folder foreign.
+  const fresh = tmp();
+  fs.writeFileSync(path.join(fresh, `sweep.json.tmp-${os.hostname()}-1-x-0`), '{');
+  assert.equal(checkSweepFolder(fresh, config), false);
+  fs.rmSync(fresh, { recursive: true, force: true });
+
+  const live = `index.jsonl.tmp-${os.hostname()}-${process.ppid}-abc-0`;
+  const dead = `index.jsonl.tmp-${os.hostname()}-${2 ** 22 + 12345}-abc-1`;
+  const otherHost = `index.jsonl.tmp-elsewhere.example-${2 ** 22 + 12345}-abc-2`;
+  for (const f of [live, dead, otherHost]) fs.writeFileSync(path.join(root, f), 'x');
+  removeStaleTempFiles(root);
+  assert.deepEqual(fs.readdirSync(root).filter((f) => f.includes('.tmp-')).sort(), [live, otherHost].sort());
   fs.rmSync(root, { recursive: true, force: true });
   fs.rmSync(foreign, { recursive: true, force: true });
 });

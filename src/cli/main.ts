@@ -4,7 +4,8 @@ import { ALGORITHMS, type HParamValue } from '../algorithms/registry.js';
 import { isUserError } from '../util/errors.js';
 import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
-import { sweepCommand } from './sweep.js';
+import { sweepCommand, sweepTaskCommand } from './sweep.js';
+import { statusCommand } from './status.js';
 import { reportCommand } from './report.js';
 import { predictCommand } from './predict.js';
 import { embedCommand } from './embed.js';
@@ -124,6 +125,15 @@ program
   .option('--threads <n>', 'ONNX Runtime threads per worker (default: cores / workers)', integer('threads', 1))
   .option('--no-native', 'run without the native addon (onnxruntime-node sessions, optimizer inside the graph)')
   .option('--quiet', 'no progress output')
+  .addOption(new Option('--executor <name>', 'where runs execute: here, or as Slurm job arrays').choices(['local', 'slurm']).default('local'))
+  .option('--wait', 'slurm: wait for the jobs, with progress from the results folder (default: return after submitting)')
+  .option('--slurm-partition <name>', 'slurm: sbatch --partition')
+  .option('--slurm-time <limit>', 'slurm: sbatch --time, per array task (e.g. 1:00:00)')
+  .option('--slurm-cpus-per-task <n>', 'slurm: sbatch --cpus-per-task, also the threads of each run (default 1)', integer('cpus per task', 1))
+  .option('--slurm-mem <size>', 'slurm: sbatch --mem (e.g. 4G)')
+  .option('--slurm-array-parallelism <n>', 'slurm: at most this many array tasks at once (--array=…%n)', integer('array parallelism', 1))
+  .option('--slurm-tasks <n>', 'slurm: array tasks per phase, each taking free runs until none is left (default: as many as the partition\'s CPUs hold, at most one per run)', integer('tasks', 1))
+  .option('--slurm-extra <options>', 'slurm: more sbatch options, e.g. "--account=lab --qos=low"')
   .action((opts) => sweepCommand(opts));
 
 program
@@ -152,6 +162,25 @@ program
   .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', integer('threads', 1))
   .option('--quiet', 'no progress output')
   .action((opts) => embedCommand(opts));
+
+program
+  .command('sweep-task', { hidden: true })
+  .description('one Slurm array task of a sweep (written into the batch scripts of mat sweep --executor slurm)')
+  .argument('<dir>', 'sweep folder')
+  .requiredOption('--runs <file>', 'the phase\'s runs (JSON list of run ids)')
+  .requiredOption('--index <n>', 'the array task index', integer('index'))
+  .requiredOption('--tasks <n>', 'array tasks of the phase', integer('tasks', 1))
+  .option('--job <id>', 'the Slurm job (ARRAYJOB_TASK), recorded in run claims')
+  .option('--log <file>', 'this task\'s output file, recorded with failures')
+  .option('--threads <n>', 'ONNX Runtime threads', integer('threads', 1))
+  .action((dir, opts) => sweepTaskCommand(dir, opts));
+
+program
+  .command('status')
+  .description('finished, running, failed and not started runs of a sweep folder, per phase and method, and its Slurm jobs')
+  .argument('<dir>', 'sweep folder')
+  .option('--json', 'print the status as JSON on stdout')
+  .action((dir, opts) => statusCommand(dir, opts));
 
 program
   .command('report')

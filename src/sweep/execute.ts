@@ -8,11 +8,11 @@ import type { Execution } from '../engine/index.js';
 import { getHeldOutSource, isHeldOutSource, type HeldOutSource } from '../heldout/registry.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import { heldOutDiagnostics } from '../heldout/diagnostics.js';
-import type { CurvePoint } from '../train/loop.js';
+import { DivergenceError, type CurvePoint } from '../train/loop.js';
 import { familyOf, presetForSpec, type DatasetSpec } from '../experiments/datasets.js';
 import { algorithmHParams, applyTrainingHParams, drawHParams, searchSpace, type HParams } from './hparams.js';
 import {
-  CONFIG_FILE, MODEL_FILE, loadCheckpoint, readHeldOut, removeCheckpoints, removeTempFiles, runId, saveCheckpoint,
+  CONFIG_FILE, FAILED_FILE, MODEL_FILE, loadCheckpoint, readHeldOut, removeCheckpoints, removeTempFiles, runId, saveCheckpoint,
   writeDone, writeFileAtomic, writeHeldOut, writeJsonAtomic, writeResults,
   type DoneRecord, type RunConfig, type RunKey,
 } from './store.js';
@@ -51,8 +51,15 @@ export function planRun(spec: DatasetSpec, ds: Dataset, task: Pick<RunTask, 'alg
   return { preset, hparams, train: applyTrainingHParams(preset.train, hparams), xrm };
 }
 
-function isDivergence(err: unknown): boolean {
-  return err instanceof Error && /diverged/.test(err.message);
+function isDivergence(err: unknown): err is Error {
+  return err instanceof DivergenceError || (err instanceof Error && /diverged/.test(err.message));
+}
+
+/** The step at which a run diverged. */
+function divergedAt(err: Error): number | undefined {
+  if (err instanceof DivergenceError) return err.step;
+  const m = /at step (\d+)/.exec(err.message);
+  return m ? Number(m[1]) : undefined;
 }
 
 function finalSummary(curve: readonly CurvePoint[]): DoneRecord['final'] {
@@ -69,6 +76,7 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
   const id = runId(task);
   fs.mkdirSync(task.dir, { recursive: true });
   removeTempFiles(task.dir);
+  fs.rmSync(path.join(task.dir, FAILED_FILE), { force: true });
   const { preset, hparams, train, xrm } = planRun(spec, ds, task);
   const source = isHeldOutSource(task.algorithm) ? getHeldOutSource(task.algorithm) : undefined;
   const settings = source ? xrm : train;
@@ -139,7 +147,7 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
   } catch (err) {
     if (!isDivergence(err)) throw err;
     removeCheckpoints(task.dir);
-    return done({ status: 'diverged', steps: train.steps, error: (err as Error).message, resumedFrom: startStep || undefined });
+    return done({ status: 'diverged', steps: train.steps, divergedAt: divergedAt(err), error: err.message, resumedFrom: startStep || undefined });
   }
   try {
     const curve = [...prefix, ...result.curve];
@@ -176,7 +184,7 @@ async function executeHeldOut(
   } catch (err) {
     if (!isDivergence(err)) throw err;
     writeResults(task.dir, trace);
-    return done({ status: 'diverged', steps: settings.steps, error: (err as Error).message });
+    return done({ status: 'diverged', steps: settings.steps, divergedAt: divergedAt(err), error: err.message });
   }
   writeResults(task.dir, trace);
   writeHeldOut(task.dir, ho);

@@ -163,7 +163,8 @@ export function selectCell(runs: readonly StoredRun[], criterion: SelectionCrite
   for (const [combo, rs] of [...byCombo.entries()].sort((a, b) => a[0] - b[0])) {
     const diverged = rs.filter((r) => r.done.status !== 'ok');
     if (diverged.length) {
-      excluded.push({ combo, reason: `diverged on seed ${diverged.map((r) => r.seed).join(', ')}` });
+      const where = (r: StoredRun) => `${r.seed}${r.done.divergedAt !== undefined ? ` (step ${r.done.divergedAt})` : ''}`;
+      excluded.push({ combo, reason: `diverged on seed ${diverged.map(where).join(', ')}` });
       continue;
     }
     if (rs.length < seedCount) {

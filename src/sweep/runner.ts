@@ -7,6 +7,10 @@
 // validation groups for the va_gi_wga criterion. Seeds whose XRM runs are finished proceed while
 // other seeds' XRM runs still train.
 //
+// Other processes may share the folder (a second `mat sweep`, Slurm array tasks, on other machines):
+// every run is claimed before it starts (claims.ts); a run another live process holds is waited for
+// (its done.json polled), a run whose owner is gone is taken over and resumes from its checkpoint.
+//
 // Workers are worker_threads (a kill -9 of the sweep ends them too), sized to os.availableParallelism()
 // with ONNX Runtime threads split between them: threads = max(1, floor(cores / workers)). The
 // coordinator loads each dataset once into SharedArrayBuffers that every worker reads: memory is one
@@ -23,8 +27,9 @@ import type { FromLoader } from './loader.js';
 import { InputError } from '../util/errors.js';
 import { planRun, type RunTask } from './execute.js';
 import { XRM_SELECTION_RULES, selectXrmRun, type XrmSelectionRule } from './selection.js';
+import { claimRun, currentOwner, liveClaim, type ClaimOwner } from './claims.js';
 import {
-  INDEX_FILE, acquireLock, removeTempFiles, checkSweepFolder, readDone, runDir, runId, writeFileAtomic, writeSweepConfig,
+  INDEX_FILE, removeStaleTempFiles, checkSweepFolder, readDone, runDir, runId, writeFailed, writeFileAtomic, writeSweepConfig,
   type DoneRecord, type RunKey, type SweepConfig,
 } from './store.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
@@ -54,6 +59,30 @@ export interface SweepOptions extends FileFlags {
   onNote?: (message: string) => void;
 }
 
+/** How one process takes part in a sweep whose configuration is settled. */
+export interface ExecuteOptions {
+  out: string;
+  workers?: number;
+  execution?: ExecutionOptions;
+  quiet?: boolean;
+  progress?: SweepProgress;
+  /** Run ids this process may execute (a Slurm array task's slice); default: every run. Others are only waited for while claimed. */
+  only?: readonly string[];
+  /** The Slurm job this process runs in, recorded in its claims. */
+  job?: string;
+  /** Recorded with failures: where this process's output goes (a Slurm array task's log). */
+  log?: string;
+  /**
+   * Runs of `only` that another live process holds: waited for (default), or, when false, left to it
+   * (Slurm array tasks: each takes the free runs of its phase, in `only`'s order).
+   */
+  waitForOthers?: boolean;
+  /** How often runs claimed by other processes are checked (ms). */
+  pollMs?: number;
+  /** Receives the data loaders' notes (labels mapped to 0..K−1, float16 converted, ...). */
+  onNote?: (message: string) => void;
+}
+
 /** What the runner reports progress to (the CLI's cli-progress bar fits). */
 export interface SweepProgress {
   update(value: number, total: number, label: string): void;
@@ -70,6 +99,8 @@ export interface SweepSummary {
   skipped: number;
   /** Finished by this call. */
   executed: number;
+  /** Finished meanwhile by other processes sharing the folder. */
+  elsewhere: number;
   /** Of those, resumed from a checkpoint. */
   resumed: number;
   diverged: number;
@@ -145,7 +176,8 @@ export function planRuns(config: SweepConfig): RunKey[] {
   return runs;
 }
 
-type RunState = 'done' | 'pending' | 'ready' | 'running' | 'failed' | 'blocked';
+/** `elsewhere`: claimed by another live process; `skipped`: not this process's to run (`only`) and not claimed. */
+type RunState = 'done' | 'pending' | 'ready' | 'running' | 'elsewhere' | 'skipped' | 'failed' | 'blocked';
 
 interface PlannedRun extends RunKey {
   id: string;
@@ -164,29 +196,36 @@ interface PoolWorker {
 }
 
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
+  return executeSweep(makeSweepConfig(opts), opts);
+}
+
+/** Take part in a sweep: run (a slice of) its unfinished runs in this process, sharing the folder with any others. */
+export async function executeSweep(config: SweepConfig, opts: ExecuteOptions): Promise<SweepSummary> {
   const t0 = performance.now();
-  const config = makeSweepConfig(opts);
   const root = path.resolve(opts.out);
   const existed = checkSweepFolder(root, config);
+  const only = opts.only ? new Set(opts.only) : undefined;
+  const order = new Map(opts.only?.map((id, i) => [id, i]));
+  const owner: ClaimOwner = currentOwner(opts.job);
   const runs: PlannedRun[] = planRuns(config).map((k) => {
     const dir = runDir(root, k);
     const record = readDone(dir);
     return { ...k, id: runId(k), dir, state: record ? 'done' : 'pending', record, steps: 0, progress: 0 };
   });
-  const byId = new Map(runs.map((r) => [r.id, r]));
   const pending = runs.filter((r) => r.state === 'pending');
+  const mine = pending.filter((r) => !only || only.has(r.id));
   const skipped = runs.length - pending.length;
   const cores = Math.max(1, os.availableParallelism());
-  const workerCount = Math.max(1, Math.min(opts.workers ?? cores, pending.length || 1));
+  const workerCount = Math.max(1, Math.min(opts.workers ?? cores, mine.length || 1));
   const execution = resolveExecution({ ...opts.execution, threads: opts.execution?.threads ?? Math.max(1, Math.floor(cores / workerCount)) });
   const threads = execution.threads;
   const summary: SweepSummary = {
-    root, total: runs.length, skipped, executed: 0, resumed: 0, diverged: 0, failed: [], blocked: [],
-    workers: pending.length ? workerCount : 0, threads, seconds: 0,
+    root, total: runs.length, skipped, executed: 0, elsewhere: 0, resumed: 0, diverged: 0, failed: [], blocked: [],
+    workers: mine.length ? workerCount : 0, threads, seconds: 0,
   };
-  if (pending.length === 0) {
+  if (mine.length === 0) {
     if (!existed) writeSweepConfig(root, config);
-    writeIndex(root, runs);
+    if (!only) writeIndex(root, runs);
     summary.seconds = (performance.now() - t0) / 1000;
     return summary;
   }
@@ -199,27 +238,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     pool.push(entry);
     return entry;
   };
-  let release: (() => void) | undefined;
+  /** Releases of the claims this process holds, by run id. */
+  const claims = new Map<string, () => void>();
   const progress = opts.progress ?? SILENT;
   try {
     // Load (and check) the data here, once: bad data fails before anything is written.
-    shared = { datasets: await loadShared(config.datasets, opts.onNote) };
-    const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps, config.folds));
-    for (const name of config.algorithms) {
-      if (isHeldOutSource(name) || !getAlgorithm(name).needsTrainAttributes) continue;
-      const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
-      if (missing.length) throw new InputError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
-    }
-    for (const name of config.algorithms) {
-      if (isHeldOutSource(name)) continue;
-      for (const { spec, ds } of shared.datasets) {
-        try {
-          getAlgorithm(name).checkData?.(ds);
-        } catch (err) {
-          throw err instanceof InputError ? new InputError(`${spec.key}: ${err.message}`) : err;
-        }
-      }
-    }
+    const loaded = await loadSweepData(config, opts.onNote);
+    shared = loaded.shared;
+    const metas = loaded.metas;
     const metaOf = new Map(metas.map((m) => [m.key, m]));
     for (const r of runs) {
       const meta = metaOf.get(r.dataset)!;
@@ -227,8 +253,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       r.progress = r.state === 'done' ? r.steps : 0;
     }
 
-    release = acquireLock(root);
-    removeTempFiles(root);
+    removeStaleTempFiles(root);
     if (!existed) writeSweepConfig(root, config);
     writeIndex(root, runs);
     while (pool.length < workerCount) spawn();
@@ -236,7 +261,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   } finally {
     progress.stop();
     await Promise.all(pool.map((p) => p.worker.terminate()));
-    release?.();
+    for (const r of claims.values()) r();
   }
   summary.seconds = (performance.now() - t0) / 1000;
   return summary;
@@ -248,12 +273,19 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     return runs.filter((r) => isHeldOutSource(r.algorithm) && r.dataset === dataset && r.seed === seed);
   }
 
+  /** Whether a run outside `only` feeds one inside: the held-out source's run of a seed. */
+  function neededHere(r: PlannedRun): boolean {
+    return isHeldOutSource(r.algorithm) && runs.some((o) => only!.has(o.id) && !isHeldOutSource(o.algorithm) && o.dataset === r.dataset && o.seed === r.seed);
+  }
+
   /** The task of a run, or a reason it cannot run (yet: undefined and no reason). */
   function taskFor(r: PlannedRun): { task?: RunTask; blocked?: string } {
     const task: RunTask = { dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed, dir: r.dir, steps: config.steps, folds: config.folds, execution };
     if (isHeldOutSource(r.algorithm) || !config.algorithms.some(isHeldOutSource)) return { task };
     const twins = xrmOf(r.dataset, r.seed);
     if (twins.some((t) => t.state === 'failed' || t.state === 'blocked')) return { blocked: `XRM run of seed ${r.seed} failed` };
+    const absent = twins.find((t) => t.state === 'skipped');
+    if (absent) return { blocked: `XRM run ${absent.id} is not finished` };
     if (!twins.every((t) => t.state === 'done')) return {};
     const chosen = selectXrmRun(twins.map((t) => ({ combo: t.combo, record: t.record! })), config.xrmSelect);
     if (chosen === undefined) {
@@ -262,6 +294,33 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     }
     const source = twins.find((t) => t.combo === chosen)!;
     return { task: { ...task, heldOutDir: source.dir, heldOutFrom: source.id } };
+  }
+
+  /** Claim a run for this process; false when another live process holds it (or has finished it meanwhile). */
+  function claim(r: PlannedRun): boolean {
+    const result = claimRun(r.dir, owner);
+    if (!result.ok) return false;
+    // Finished by the claim's previous owner, just before it went: nothing to do.
+    const record = readDone(r.dir);
+    if (record) {
+      result.release();
+      finishedElsewhere(r, record);
+      return false;
+    }
+    claims.set(r.id, result.release);
+    return true;
+  }
+
+  function release(r: PlannedRun): void {
+    claims.get(r.id)?.();
+    claims.delete(r.id);
+  }
+
+  function finishedElsewhere(r: PlannedRun, record: DoneRecord): void {
+    r.state = 'done';
+    r.record = record;
+    r.progress = r.steps;
+    summary.elsewhere++;
   }
 
   function schedule(): Promise<void> {
@@ -275,10 +334,41 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       draw();
 
       let closed = false;
-      const pump = () => {
+      let poll: NodeJS.Timeout | undefined;
+      const readyTasks: { run: PlannedRun; task: RunTask }[] = [];
+
+      /** Runs other processes hold: finished (done.json) or given up (no live claim: back to pending). */
+      const checkElsewhere = () => {
+        let changed = false;
+        for (const r of runs) {
+          if (r.state !== 'elsewhere') continue;
+          const record = readDone(r.dir);
+          if (record) {
+            finishedElsewhere(r, record);
+            note(`mat sweep: [${finishedCount()}/${runs.length}] ${r.id} finished by another process`);
+            changed = true;
+          } else if (!liveClaim(r.dir)) {
+            r.state = only && !only.has(r.id) ? 'skipped' : 'pending';
+            changed = true;
+          }
+        }
+        if (changed) {
+          writeIndex(root, runs);
+          draw();
+        }
+        pump();
+      };
+
+      const pump = (): void => {
         if (closed) return;
+        const finishedBefore = finishedCount();
         for (const r of runs) {
           if (r.state !== 'pending') continue;
+          if (only && !only.has(r.id)) {
+            // Not ours: waited for only when a run of ours needs it (an XRM run of the same seed) and someone runs it.
+            r.state = neededHere(r) && liveClaim(r.dir) ? 'elsewhere' : 'skipped';
+            continue;
+          }
           const { task, blocked } = taskFor(r);
           if (blocked) {
             r.state = 'blocked';
@@ -289,15 +379,42 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
             readyTasks.push({ run: r, task });
           }
         }
+        if (only) readyTasks.sort((a, b) => order.get(a.run.id)! - order.get(b.run.id)!);
         for (const w of pool) {
           if (!w.alive || w.busy) continue;
-          const next = readyTasks.shift();
+          let next = readyTasks.shift();
+          // A run another process holds is waited for, not run.
+          while (next && !claim(next.run)) {
+            if (next.run.state !== 'done') next.run.state = 'elsewhere';
+            next = readyTasks.shift();
+          }
           if (!next) break;
           w.busy = next.run;
           next.run.state = 'running';
           w.worker.postMessage({ type: 'run', task: next.task } satisfies ToWorker);
         }
-        if (!pool.some((w) => w.busy)) {
+        // Runs found finished while claiming may unblock others.
+        if (finishedCount() > finishedBefore) return pump();
+        const waitedFor = (r: PlannedRun) => r.state === 'elsewhere' && (opts.waitForOthers !== false || !only?.has(r.id));
+        const waiting = runs.some(waitedFor);
+        if (waiting && !poll) poll = setInterval(checkElsewhere, opts.pollMs ?? 500);
+        if (!waiting && poll) {
+          clearInterval(poll);
+          poll = undefined;
+        }
+        if (!pool.some((w) => w.busy) && !waiting) {
+          // Runs left to others: finished meanwhile, or given up (their owner gone: take them over).
+          let retry = false;
+          for (const r of runs) {
+            if (r.state !== 'elsewhere') continue;
+            const record = readDone(r.dir);
+            if (record) finishedElsewhere(r, record);
+            else if (!liveClaim(r.dir)) {
+              r.state = 'pending';
+              retry = true;
+            }
+          }
+          if (retry) return pump();
           // Nothing runs: every run is finished, failed or blocked (or no worker is left).
           for (const r of runs) {
             if (r.state === 'pending' || r.state === 'ready') {
@@ -307,11 +424,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
             }
           }
           closed = true;
-          writeIndex(root, runs);
+          writeIndex(root, runs, true);
           resolve();
         }
       };
-      const readyTasks: { run: PlannedRun; task: RunTask }[] = [];
 
       const fail = (w: PoolWorker, message: string) => {
         const r = w.busy;
@@ -321,6 +437,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         r.error = message;
         r.progress = 0;
         summary.failed.push({ id: r.id, message });
+        writeFailed(r.dir, { id: r.id, message, failedAt: new Date().toISOString(), owner, ...(opts.log ? { log: opts.log } : {}) });
+        release(r);
         note(`mat sweep: ${r.id} failed: ${message}`);
         writeIndex(root, runs);
       };
@@ -340,6 +458,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
             r.state = 'done';
             r.record = msg.record;
             r.progress = r.steps;
+            release(r);
             summary.executed++;
             if (msg.record.resumedFrom) summary.resumed++;
             if (msg.record.status === 'diverged') summary.diverged++;
@@ -377,20 +496,46 @@ function describe(record: DoneRecord): string {
   return f ? `test avg ${f.testAvg.toFixed(3)}, worst group ${f.testWorstGroup.toFixed(3)} (${record.seconds} s${resumed})` : 'ok';
 }
 
-/** index.jsonl: one line per planned run with its status, rewritten atomically. */
-function writeIndex(root: string, runs: readonly PlannedRun[]): void {
+/**
+ * index.jsonl: one line per planned run with its status, rewritten atomically. Processes sharing the
+ * folder each write their view; `fromStore` (when a process closes) first reads the runs others finished.
+ */
+function writeIndex(root: string, runs: readonly PlannedRun[], fromStore = false): void {
   const lines = runs.map((r) => {
+    const record = r.record ?? (fromStore ? readDone(r.dir) : undefined);
     const line: Record<string, unknown> = {
       id: r.id, dir: path.relative(root, r.dir), dataset: r.dataset, algorithm: r.algorithm, combo: r.combo, seed: r.seed,
-      status: r.record?.status ?? (r.state === 'done' ? 'ok' : r.state),
+      status: record?.status ?? (r.state === 'skipped' ? 'pending' : r.state),
     };
-    if (r.record?.flipRate !== undefined) line.flipRate = r.record.flipRate;
-    if (r.record?.degenerate !== undefined) line.degenerate = r.record.degenerate;
-    if (r.record?.final) line.final = r.record.final;
+    if (record?.flipRate !== undefined) line.flipRate = record.flipRate;
+    if (record?.degenerate !== undefined) line.degenerate = record.degenerate;
+    if (record?.final) line.final = record.final;
     if (r.error) line.error = r.error;
     return JSON.stringify(line);
   });
   writeFileAtomic(path.join(root, INDEX_FILE), lines.join('\n') + '\n');
+}
+
+/** Load a sweep's datasets (into shared memory) and check that its algorithms can run on them; bad data is an InputError. */
+export async function loadSweepData(config: SweepConfig, onNote?: (message: string) => void): Promise<{ shared: WorkerInit; metas: DatasetMeta[] }> {
+  const shared = { datasets: await loadShared(config.datasets, onNote) };
+  const metas = shared.datasets.map(({ spec, ds }) => describeDataset(spec, ds, config.steps, config.folds));
+  for (const name of config.algorithms) {
+    if (isHeldOutSource(name) || !getAlgorithm(name).needsTrainAttributes) continue;
+    const missing = metas.filter((m) => !m.hasTrainAttribute).map((m) => m.key);
+    if (missing.length) throw new InputError(`${name} needs the training attribute (group labels), which ${missing.join(', ')} does not have (--attr COLUMN)`);
+  }
+  for (const name of config.algorithms) {
+    if (isHeldOutSource(name)) continue;
+    for (const { spec, ds } of shared.datasets) {
+      try {
+        getAlgorithm(name).checkData?.(ds);
+      } catch (err) {
+        throw err instanceof InputError ? new InputError(`${spec.key}: ${err.message}`) : err;
+      }
+    }
+  }
+  return { shared, metas };
 }
 
 interface DatasetMeta {

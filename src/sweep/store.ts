@@ -2,7 +2,7 @@
 //
 //   DIR/sweep.json                 the sweep's configuration (a rerun must match it)
 //   DIR/index.jsonl                one line per planned run with its status (rewritten as runs finish)
-//   DIR/sweep.lock                 the pid of the sweep writing here (stale locks are taken over)
+//   DIR/slurm/                     batch scripts, run lists, logs and jobs.json of the Slurm executor (slurm.ts)
 //   DIR/runs/<dataset>/<algorithm>/c<combo>-s<seed>/
 //       config.json                everything needed to rerun it (settings, hyperparameters, held-out source)
 //       results.jsonl              one line per evaluation (the training curve)
@@ -10,10 +10,15 @@
 //       model.onnx                 the final predictor
 //       heldout.npz                held-out source runs (XRM): heldout/store.ts's layout, as saveHeldOut writes it
 //       done.json                  written last: the run is finished only when this file exists
+//       claim-<n>.json             who runs it now (claims.ts); removed when the run ends
+//       failed.json                the last failure (message, owner, log), until the run is retried
 //
+// Many processes, on many machines, may share one folder: each run is claimed before it starts
+// (claims.ts), so no run executes twice at the same time.
 // Every file is written atomically (a temporary file in the same folder, then rename), so a kill -9
 // at any moment leaves either the old or the new version, never half a file.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { TrainState } from '../engine/trainStep.js';
 import { loadHeldOut, saveHeldOut } from '../heldout/store.js';
@@ -21,13 +26,14 @@ import type { HeldOutResult } from '../heldout/types.js';
 import type { CurvePoint } from '../train/loop.js';
 import type { DatasetSpec } from '../experiments/datasets.js';
 import { InputError } from '../util/errors.js';
+import { pidAlive, type ClaimOwner } from './claims.js';
 import type { HParams } from './hparams.js';
 import type { HeldOutDiagnostics } from '../heldout/diagnostics.js';
 import type { XrmSelectionRule } from './selection.js';
 
 export const SWEEP_FILE = 'sweep.json';
 export const INDEX_FILE = 'index.jsonl';
-export const LOCK_FILE = 'sweep.lock';
+export const FAILED_FILE = 'failed.json';
 export const DONE_FILE = 'done.json';
 export const CONFIG_FILE = 'config.json';
 export const RESULTS_FILE = 'results.jsonl';
@@ -93,6 +99,8 @@ export interface DoneRecord {
   seconds: number;
   steps: number;
   resumedFrom?: number;
+  /** Diverged runs: the step whose loss was not finite. */
+  divergedAt?: number;
   error?: string;
   /** XRM runs. */
   flipRate?: number;
@@ -106,10 +114,12 @@ export interface DoneRecord {
 // ---------- atomic files ----------
 
 let tmpCounter = 0;
+const HOST = os.hostname();
 
 /** Write a file atomically: a temporary file in the same folder, then rename over the target. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}-${tmpCounter++}`;
+  // The writer's host and pid in the name: a folder shared by many writers removes only dead writers' leftovers.
+  const tmp = `${file}.tmp-${HOST}-${process.pid}-${Date.now().toString(36)}-${tmpCounter++}`;
   try {
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
@@ -127,10 +137,19 @@ export function readJson<T>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
-/** Remove leftovers of writes a kill interrupted. */
+/** Remove leftovers of writes a kill interrupted (in a folder the caller owns: a claimed run folder). */
 export function removeTempFiles(dir: string): void {
   if (!fs.existsSync(dir)) return;
   for (const name of fs.readdirSync(dir)) if (name.includes('.tmp-')) fs.rmSync(path.join(dir, name), { force: true });
+}
+
+/** Remove leftovers of writers on this host that are gone (in a folder others may be writing to). */
+export function removeStaleTempFiles(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) {
+    const m = /\.tmp-(.+)-(\d+)-[0-9a-z]+-\d+$/.exec(name);
+    if (m && m[1] === HOST && !pidAlive(Number(m[2]))) fs.rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 // ---------- sweep folder ----------
@@ -156,7 +175,8 @@ export function checkSweepFolder(root: string, config: SweepConfig): boolean {
   if (!fs.statSync(root).isDirectory()) throw new InputError(`--out ${root}: exists and is not a folder`);
   const file = path.join(root, SWEEP_FILE);
   if (!fs.existsSync(file)) {
-    const entries = fs.readdirSync(root).filter((n) => n !== LOCK_FILE);
+    // Another process may be creating this sweep right now (its sweep.json still a temporary file).
+    const entries = fs.readdirSync(root).filter((n) => !n.startsWith(`${SWEEP_FILE}.tmp-`));
     if (entries.length > 0) throw new InputError(`--out ${root}: the folder is not empty and holds no ${SWEEP_FILE}; choose a new or empty folder`);
     return false;
   }
@@ -190,38 +210,6 @@ export function writeSweepConfig(root: string, config: SweepConfig): void {
   writeJsonAtomic(path.join(root, SWEEP_FILE), { config, createdAt: new Date().toISOString() });
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Take the folder's lock; a lock left by a process that is gone (kill -9) is taken over. */
-export function acquireLock(root: string): () => void {
-  fs.mkdirSync(root, { recursive: true });
-  const file = path.join(root, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }), { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let pid = NaN;
-      try {
-        pid = readJson<{ pid: number }>(file).pid;
-      } catch { /* a half-written lock: its writer died */ }
-      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) {
-        throw new InputError(`${root}: another mat sweep (pid ${pid}) is writing to this folder`);
-      }
-      fs.rmSync(file, { force: true });
-    }
-  }
-  throw new InputError(`${root}: cannot take the lock ${file}`);
-}
-
 // ---------- one run ----------
 
 export function isDone(dir: string): boolean {
@@ -235,6 +223,30 @@ export function readDone(dir: string): DoneRecord | undefined {
 
 export function writeDone(dir: string, record: DoneRecord): void {
   writeJsonAtomic(path.join(dir, DONE_FILE), record);
+}
+
+/** The content of failed.json. */
+export interface FailedRecord {
+  id: string;
+  message: string;
+  failedAt: string;
+  owner: ClaimOwner;
+  /** The log of the process that ran it (a Slurm array task's output file). */
+  log?: string;
+}
+
+export function readFailed(dir: string): FailedRecord | undefined {
+  const file = path.join(dir, FAILED_FILE);
+  try {
+    return fs.existsSync(file) ? readJson<FailedRecord>(file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeFailed(dir: string, record: FailedRecord): void {
+  fs.mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(path.join(dir, FAILED_FILE), record);
 }
 
 export function writeResults(dir: string, lines: readonly unknown[]): void {

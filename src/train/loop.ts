@@ -45,6 +45,14 @@ export interface LoopHooks {
   divergence?(loss: number, step: number): Error;
 }
 
+/** A non-finite loss: training stopped at `step` (a sweep records the run as diverged). */
+export class DivergenceError extends Error {
+  constructor(message: string, readonly step: number, readonly loss: number) {
+    super(message);
+    this.name = 'DivergenceError';
+  }
+}
+
 /** What a compileStep hook returns: a training step, and how to release it (and what else it holds). */
 export interface CompiledStep {
   step: TrainStep;
@@ -247,8 +255,9 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
       lastLoss = result.loss;
       if (!Number.isFinite(lastLoss)) {
-        if (hooks.divergence) throw hooks.divergence(lastLoss, t);
-        throw new Error(`training diverged: the loss is ${lastLoss} at step ${t} (learning rate ${settings.lr}); try a smaller learning rate`);
+        const message = hooks.divergence?.(lastLoss, t).message
+          ?? `training diverged: the loss is ${lastLoss} at step ${t} (learning rate ${settings.lr}); try a smaller learning rate`;
+        throw new DivergenceError(message, t, lastLoss);
       }
       if (hooks.afterStep) hooks.afterStep(rows, Object.fromEntries(fetch.map((name) => [name, result.outputs[name].data as Float32Array])));
       settings.onStep?.(t);
