@@ -137,7 +137,7 @@ test('two sweeps started at once on one folder: every run done exactly once betw
 
 test('a diverged run is a result: its step in done.json, mat status and mat report; the sweep goes on', () => {
   const dir = tmp('diverged');
-  // Features near float32's largest value: the second step's loss is not finite.
+  // Features near float32's largest value, fed as they are (--scale none): the second step's loss is not finite.
   const rows = ['f1,f2,y,a,split'];
   for (const [split, n] of [['train', 64], ['val', 32], ['test', 32]] as const) {
     for (let i = 0; i < n; i++) rows.push(`${(i % 2 ? 1 : -1) * 3e37 * ((i % 7) + 1) / 7},${(i % 5) / 5},${i % 2},${(i >> 1) % 2},${split}`);
@@ -145,7 +145,7 @@ test('a diverged run is a result: its step in done.json, mat status and mat repo
   const csv = path.join(dir, 'huge.csv');
   fs.writeFileSync(csv, rows.join('\n') + '\n');
   const out = path.join(dir, 'sweep');
-  const r = mat(['sweep', '--data', `${csv},embeddings`, '--label', 'y', '--attr', 'a', '--algorithms', 'erm', '--combos', '2', '--seeds', '1', '--steps', '50', '--out', out, '--quiet']);
+  const r = mat(['sweep', '--data', `${csv},embeddings`, '--label', 'y', '--attr', 'a', '--algorithms', 'erm', '--combos', '2', '--seeds', '1', '--steps', '50', '--scale', 'none', '--out', out, '--quiet']);
   assert.equal(r.status, 0, r.stderr);
   const done = JSON.parse(fs.readFileSync(path.join(out, 'runs/huge/erm/c0-s0/done.json'), 'utf8'));
   assert.equal(done.status, 'diverged');
