@@ -145,10 +145,11 @@ test('on spurious embeddings DFR and AFR recover the planted core direction and 
     const ds = loadBuiltin('embeddings', { seed, dim: 32, nTrain: 2000, nVal: 600, nTest: 1000 }) as SpuriousEmbeddingsDataset;
     // On the raw features (no input scaling), where the head's weights are directions of the input:
     // with the default standardisation the first-stage ERM is far more confident and AFR's
-    // weights (exp(−γ·p)) put nearly all the mass on its mistakes (see the README).
+    // weights (exp(−γ·p)) put nearly all the mass on its mistakes (see the README). The pull λ suits
+    // these small raw features.
     const settings = { ...linearHeadPreset(ds, { scale: 'none' }).train, steps: 1000, evalEvery: 0, seed, execution: { threads: 1 } };
     for (const method of ['erm', 'dfr', 'afr']) {
-      const r = await runAlgorithm(getAlgorithm(method), { dataset: ds, settings, hparams: method === 'dfr' ? { retrains: 5 } : {} });
+      const r = await runAlgorithm(getAlgorithm(method), { dataset: ds, settings, hparams: method === 'dfr' ? { retrains: 5 } : method === 'afr' ? { gamma: 6, lambda: 0.01 } : {} });
       shares[method].push(coreShare(r.classifier.step.parameters()[0], ds));
       worst[method].push(r.curve.at(-1)!.test.worstGroupAcc);
       await r.classifier.dispose();

@@ -113,7 +113,7 @@ program
   .option('--backbone <model.onnx>', 'benchmark folders: compute the embeddings with this ONNX backbone')
   .option('--tokenizer <tokenizer.json>', 'text benchmarks with --backbone: the tokenizer')
   .option('--algorithms <list>', 'comma-separated algorithms (xrm runs first when any needs held-out predictions)', 'xrm,erm,mat,xrm+groupdro')
-  .option('--combos <n>', 'hyperparameter combinations (0 = the defaults)', integer('combos', 1), 10)
+  .option('--combos <n>', 'hyperparameter combinations (the first is the defaults)', integer('combos', 1), 10)
   .option('--seeds <n>', 'seeds per combination', integer('seeds', 1), 3)
   .option('--steps <n>', 'training steps (default: the dataset preset)', integer('steps', 1))
   .requiredOption('--out <dir>', 'sweep folder')
