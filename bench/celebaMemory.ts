@@ -1,5 +1,5 @@
 // Peak memory of XRM then MAT on CelebA-sized embeddings (162,770 × 2048 float32 training rows,
-// 19,867 val and 19,962 test rows), linear heads, 10,001 steps each (issue 4: peak under 3 GB).
+// 19,867 val and 19,962 test rows), linear heads, 10,001 steps each (target: peak under 3 GB).
 // The data is built straight into SharedArrayBuffers, as sweep workers see it, so every path that
 // feeds ONNX Runtime from shared memory is exercised.
 //

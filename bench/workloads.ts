@@ -174,7 +174,7 @@ async function predictWorkload(name: string, n: number, d: number, k: number, ch
   return { workload: name, examples: n, seconds: round(seconds), examples_per_s: round(n / seconds, 1), peak_rss_mb: Math.round(peak) };
 }
 
-/** One ColorMNIST run as the issue defines it: 1001 steps, batch 35, val and test evaluated every 50 steps. */
+/** One ColorMNIST run as the benchmark defines it: 1001 steps, batch 35, val and test evaluated every 50 steps. */
 async function cmnistRunWorkload(name: string): Promise<WorkloadResult> {
   const ds = loadBuiltin('cmnist', { seed: 0 });
   const preset = presetFor(ds);
