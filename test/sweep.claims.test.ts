@@ -39,6 +39,24 @@ test('a live claim excludes others; a dead owner\'s claim is taken over; release
   fs.rmSync(path.dirname(dir), { recursive: true, force: true });
 });
 
+test('a claim file created but not written yet holds the run for a grace period, then is stale', () => {
+  const dir = path.join(tmp(), 'run');
+  fs.mkdirSync(dir);
+  const me = { host: os.hostname(), pid: process.pid };
+  const pending = path.join(dir, 'claim-0.json');
+  fs.writeFileSync(pending, '');
+  const refused = claimRun(dir, me);
+  assert.ok(!refused.ok && refused.owner.incompleteSince !== undefined, 'a fresh, empty claim is its writer\'s');
+  const past = new Date(Date.now() - 60_000);
+  fs.utimesSync(pending, past, past);
+  const taken = claimRun(dir, me);
+  assert.ok(taken.ok && taken.tookOver?.generation === 0, 'an empty claim a minute old is taken over');
+  assert.equal(liveClaim(dir)?.pid, process.pid);
+  taken.release();
+  assert.deepEqual(fs.readdirSync(dir), []);
+  fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+});
+
 test('processes racing for one run, free or stale: exactly one wins each time', async () => {
   const root = tmp();
   const racers = 6;
@@ -62,17 +80,22 @@ test('processes racing for one run, free or stale: exactly one wins each time', 
   }
   const start = Date.now() + 1500;
   const children = Array.from({ length: racers }, () => spawn(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(dirs), String(start)], { stdio: ['pipe', 'pipe', 'inherit'] }));
-  const outputs = await Promise.all(children.map((child) => new Promise<string[]>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.endsWith('\n')) resolve(JSON.parse(out) as string[]);
-    });
-    child.once('exit', (code) => reject(new Error(`racer exited ${code} before answering`)));
-  })));
   const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-  for (const child of children) child.stdin!.end();
-  await Promise.all(exited);
+  let outputs: string[][];
+  try {
+    outputs = await Promise.all(children.map((child) => new Promise<string[]>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.endsWith('\n')) resolve(JSON.parse(out) as string[]);
+      });
+      child.once('exit', (code) => reject(new Error(`racer exited ${code} before answering`)));
+    })));
+  } finally {
+    // Let every racer go, also when one failed: none may outlive the test.
+    for (const child of children) child.stdin!.end();
+    await Promise.all(exited);
+  }
   const wins = outputs.flat();
   for (const d of dirs) assert.equal(wins.filter((w) => w === d).length, 1, `${path.basename(d)}: one winner`);
   fs.rmSync(root, { recursive: true, force: true });

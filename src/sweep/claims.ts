@@ -27,7 +27,15 @@ export interface Claim extends ClaimOwner {
   /** The claim's file name. */
   file: string;
   generation: number;
+  /**
+   * Set when the file is still empty or partial (its writer created it and has not written it yet):
+   * the file's modification time. Such a claim is held for a grace period, then counts as stale.
+   */
+  incompleteSince?: number;
 }
+
+/** How long a claim file that cannot be read yet counts as held by the process writing it. */
+const INCOMPLETE_GRACE_MS = 10_000;
 
 const CLAIM = /^claim-(\d+)\.json$/;
 
@@ -67,7 +75,8 @@ export function slurmJobAlive(job: string): boolean | undefined {
 }
 
 /** Whether the owner of a claim may still be working on it. Owners on other hosts without a Slurm job count as alive. */
-export function ownerAlive(owner: ClaimOwner): boolean {
+export function ownerAlive(owner: ClaimOwner & { incompleteSince?: number }): boolean {
+  if (owner.incompleteSince !== undefined) return Date.now() - owner.incompleteSince < INCOMPLETE_GRACE_MS;
   if (owner.host === os.hostname()) {
     if (!pidAlive(owner.pid)) return false;
     const started = owner.started && processStart(owner.pid);
@@ -84,11 +93,19 @@ export function listClaims(dir: string): Claim[] {
   for (const name of fs.readdirSync(dir)) {
     const m = CLAIM.exec(name);
     if (!m) continue;
+    const file = path.join(dir, name);
     try {
-      const body = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as Omit<Claim, 'file' | 'generation'>;
+      const body = JSON.parse(fs.readFileSync(file, 'utf8')) as Omit<Claim, 'file' | 'generation'>;
       out.push({ ...body, file: name, generation: Number(m[1]) });
     } catch {
-      // A claim file is written in one write of a few bytes: an unreadable one was removed meanwhile.
+      // Created but not written yet (or removed meanwhile): it still takes its generation.
+      let since: number;
+      try {
+        since = fs.statSync(file).mtimeMs;
+      } catch {
+        continue;
+      }
+      out.push({ host: '', pid: 0, claimedAt: '', file: name, generation: Number(m[1]), incompleteSince: since });
     }
   }
   return out.sort((a, b) => a.generation - b.generation);
