@@ -107,7 +107,7 @@ export function figure1Boundaries(points: Figure1Points, boundaries: readonly Fi
     option: {
       title: { text: 'Decision boundaries in the (x_y, x_a) plane', left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0 },
-      grid: { left: 60, right: 30, top: 40, bottom: 70 },
+      grid: { left: 60, right: 30, top: 40, bottom: 96 },
       xAxis: { type: 'value', name: 'x_y (core)', nameLocation: 'middle', nameGap: 26, min: -yy, max: yy, axisLabel: { formatter: (v: number) => v.toFixed(1) } },
       yAxis: { type: 'value', name: 'x_a (spurious)', nameLocation: 'middle', nameGap: 36, min: -ya, max: ya, axisLabel: { formatter: (v: number) => v.toFixed(0) } },
       series: [
@@ -121,6 +121,6 @@ export function figure1Boundaries(points: Figure1Points, boundaries: readonly Fi
       ],
     },
     width: 640,
-    height: 440,
+    height: 470,
   });
 }
