@@ -11,6 +11,7 @@ import { emitOnnx } from '../src/engine/onnx.js';
 import { groupsOf, type Dataset } from '../src/data/dataset.js';
 import { writeNpy } from '../src/data/files/npy.js';
 import { InputError } from '../src/util/errors.js';
+import { tokenizerJson as writeTokenizerJson } from './benchmarkFixtures.js';
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -76,34 +77,9 @@ const VOCAB: Record<string, number> = {
   '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3,
   the: 4, cat: 5, sat: 6, not: 7, a: 8, dog: 9, is: 10, good: 11, bad: 12, you: 13,
 };
-/** A WordLevel tokenizer.json written by hand (BERT-like [CLS] A [SEP] (B [SEP]) template). */
+/** The fixtures' WordLevel tokenizer.json over VOCAB's words (ids in VOCAB's order after the special tokens). */
 function tokenizerJson(): string {
-  const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]'].map((content, id) => ({
-    id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
-  }));
-  const json = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: special,
-    normalizer: { type: 'Lowercase' },
-    pre_tokenizer: { type: 'Whitespace' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } },
-      ],
-      special_tokens: {
-        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
-        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
-      },
-    },
-    decoder: null,
-    model: { type: 'WordLevel', vocab: VOCAB, unk_token: '[UNK]' },
-  };
-  return write(at('models', 'tokenizer.json'), JSON.stringify(json));
+  return writeTokenizerJson(at('models', 'tokenizer.json'), Object.keys(VOCAB).slice(4));
 }
 /** The [CLS] row the text backbone gives for the token ids after [CLS] (…, [SEP]): (CLS + CLS + Σ ids) · w. */
 const clsRow = (ids: number[]) => Array.from(W_TXT, (w) => (2 + 2 + ids.reduce((s, v) => s + v, 0)) * w);

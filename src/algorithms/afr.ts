@@ -14,9 +14,9 @@ import { trainLoop, type CurvePoint, type TrainResult } from '../train/loop.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { Evaluation } from '../eval/metrics.js';
-import { evaluatePoint, lastLayer, penultimateDim, penultimateFeatures, setLastLayer } from './lastLayer.js';
+import { lastLayer, penultimateDim, penultimateFeatures, refittedResult } from './lastLayer.js';
 import { fitLogistic } from './logistic.js';
-import type { RunContext } from './registry.js';
+import { hparamNumber, type RunContext } from './registry.js';
 
 export interface AfrRecord {
   gamma: number;
@@ -65,18 +65,12 @@ export function afrSplit(n: number, fraction: number, seed: number): { first: In
   return { first: Int32Array.from(order.subarray(0, m)).sort(), second: Int32Array.from(order.subarray(m)).sort() };
 }
 
-function hparam(ctx: RunContext, name: string): number {
-  const v = Number(ctx.hparams[name]);
-  if (!Number.isFinite(v)) throw new InputError(`hyperparameter ${name} must be a number, got ${ctx.hparams[name]}`);
-  return v;
-}
-
 export async function runAfr(ctx: RunContext): Promise<TrainResult> {
   const ds = ctx.dataset;
   const settings = ctx.settings;
-  const gamma = hparam(ctx, 'gamma');
-  const lambda = hparam(ctx, 'lambda');
-  const { first, second } = afrSplit(ds.train.y.length, hparam(ctx, 'firstStageFraction'), settings.seed);
+  const gamma = hparamNumber(ctx, 'gamma');
+  const lambda = hparamNumber(ctx, 'lambda');
+  const { first, second } = afrSplit(ds.train.y.length, hparamNumber(ctx, 'firstStageFraction'), settings.seed);
   const batch = settings.batchSize === 'full' ? first.length : settings.batchSize;
   // Stage 1: ERM on the first rows (checkpointed like ERM); only its final evaluation is kept.
   const base = await trainLoop(ds, { ...settings, evalEvery: 0, keepBest: undefined, onEval: undefined }, {
@@ -96,15 +90,11 @@ export async function runAfr(ctx: RunContext): Promise<TrainResult> {
       x: features, y: held.y, n: second.length, d, k, weights, l2: lambda,
       center: { w: start.w, b: start.b }, intercept: clf.model.toJSON().bias, tol: 1e-4, maxIter: 3000,
     });
-    const params = setLastLayer(clf, fit.w, fit.b);
     const record: AfrRecord = {
       gamma, lambda, firstRows: first.length, secondRows: second.length, solverIterations: fit.iterations,
       base: { val: last.val, test: last.test },
     };
-    const point: AfrPoint = { ...(await evaluatePoint(clf, ds, settings, last.step, last.loss)), afr: record };
-    settings.onEval?.(point, params);
-    const best = settings.keepBest ? { step: point.step, criterion: settings.keepBest, params } : undefined;
-    return { curve: [point], classifier: clf, best };
+    return await refittedResult(clf, ds, settings, last, fit, { afr: record });
   } catch (error) {
     await clf.dispose();
     throw error;

@@ -17,11 +17,12 @@ import { groupsOf, numGroups, type Dataset } from '../data/dataset.js';
 import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
 import { trainLoop, type CurvePoint, type TrainResult, type TrainSettings } from '../train/loop.js';
 import type { CompiledClassifier } from '../nn/classifier.js';
+import { ColumnMoments } from '../data/standardize.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { evaluatePoint, penultimateDim, penultimateFeatures, setLastLayer } from './lastLayer.js';
+import { penultimateDim, penultimateFeatures, refittedResult } from './lastLayer.js';
 import { fitLogistic } from './logistic.js';
-import { groupBalancedSubset, type HParamValue, type RunContext } from './registry.js';
+import { groupBalancedSubset, hparamNumber, type RunContext } from './registry.js';
 
 /** The authors' grid of inverse ℓ1 strengths C (Waterbirds). */
 export const DFR_C_GRID: readonly number[] = [1, 0.7, 0.3, 0.1, 0.07, 0.03, 0.01];
@@ -52,47 +53,33 @@ export function requireValAttributes(ds: Dataset, algorithm: string): Int32Array
   return ds.val.a;
 }
 
-/** Per-feature mean and standard deviation (population, as sklearn's StandardScaler; 1 where constant). */
-export function featureScaler(x: Float32Array, n: number, d: number): { mean: Float64Array; std: Float64Array } {
-  const mean = new Float64Array(d);
-  const std = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j];
-  for (let j = 0; j < d; j++) mean[j] /= n;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) {
-      const v = x[i * d + j] - mean[j];
-      std[j] += v * v;
-    }
-  }
-  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j] / n) || 1;
-  return { mean, std };
+type Scaler = { mean: Float64Array; std: Float64Array };
+
+/** DFR's scaler from column moments: population σ, as sklearn's StandardScaler; 1 where constant. */
+function scalerOf(moments: ColumnMoments): Scaler {
+  const { mean, sd } = moments.result();
+  return { mean, std: sd.map((s) => s || 1) };
+}
+
+/** Per-feature mean and standard deviation of x (n × d). */
+export function featureScaler(x: Float32Array, n: number, d: number): Scaler {
+  return scalerOf(new ColumnMoments(d).add(x, n));
 }
 
 /** featureScaler of the training split's penultimate features, computed a chunk of rows at a time (no copy of the split). */
-async function trainingScaler(clf: CompiledClassifier, ds: Dataset, d: number, settings: TrainSettings): Promise<{ mean: Float64Array; std: Float64Array }> {
+async function trainingScaler(clf: CompiledClassifier, ds: Dataset, d: number, settings: TrainSettings): Promise<Scaler> {
   const n = ds.train.y.length;
-  const inDim = ds.dim;
-  const sum = new Float64Array(d);
-  const sumSq = new Float64Array(d);
+  const moments = new ColumnMoments(d);
   const CHUNK = 4096;
   for (let start = 0; start < n; start += CHUNK) {
     const m = Math.min(CHUNK, n - start);
-    const f = await penultimateFeatures(clf, ds.train.x.subarray(start * inDim, (start + m) * inDim), m, settings);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < d; j++) {
-        const v = f[i * d + j];
-        sum[j] += v;
-        sumSq[j] += v * v;
-      }
-    }
+    moments.add(await penultimateFeatures(clf, ds.train.x.subarray(start * ds.dim, (start + m) * ds.dim), m, settings), m);
   }
-  const mean = sum.map((s) => s / n);
-  const std = sumSq.map((s, j) => Math.sqrt(Math.max(s / n - mean[j] * mean[j], 0)) || 1);
-  return { mean, std };
+  return scalerOf(moments);
 }
 
 /** Rows `rows` of x, standardised. */
-function standardRows(x: Float32Array, rows: ArrayLike<number>, d: number, s: { mean: Float64Array; std: Float64Array }): Float64Array {
+function standardRows(x: Float32Array, rows: ArrayLike<number>, d: number, s: Scaler): Float64Array {
   const out = new Float64Array(rows.length * d);
   for (let r = 0; r < rows.length; r++) {
     const i = rows[r];
@@ -121,7 +108,7 @@ export interface DfrInput {
   numGroups: number;
   d: number;
   k: number;
-  scaler: { mean: Float64Array; std: Float64Array };
+  scaler: Scaler;
   /** A fixed C, or undefined to choose it from DFR_C_GRID on the halves. */
   C?: number;
   retrains: number;
@@ -199,12 +186,6 @@ export function dfrLastLayer(input: DfrInput): { w: Float64Array; b: Float64Arra
   return { w, b, record: { C, tuning, selection, retrains: input.retrains, subsetRows, refit: input.refit } };
 }
 
-function hparamNumber(v: HParamValue | undefined, name: string): number {
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new InputError(`hyperparameter ${name} must be a number, got ${v}`);
-  return x;
-}
-
 /** The registry's DFR: ERM with the run's settings (checkpointed like ERM), then the refit. */
 export async function runDfr(ctx: RunContext): Promise<TrainResult> {
   const ds = ctx.dataset;
@@ -226,17 +207,13 @@ export async function runDfr(ctx: RunContext): Promise<TrainResult> {
       d,
       k: ds.numClasses,
       scaler: await trainingScaler(clf, ds, d, settings),
-      C: cValue === 'tune' ? undefined : hparamNumber(cValue, 'C'),
-      retrains: hparamNumber(ctx.hparams.retrains ?? 20, 'retrains'),
+      C: cValue === 'tune' ? undefined : hparamNumber(ctx, 'C'),
+      retrains: hparamNumber(ctx, 'retrains'),
       refit: ctx.hparams.refit === 'half' ? 'half' : 'full',
       intercept: clf.model.toJSON().bias,
       rng: Rng.derive(settings.seed, 'dfr'),
     });
-    const params = setLastLayer(clf, w, b);
-    const point: DfrPoint = { ...(await evaluatePoint(clf, ds, settings, last.step, last.loss)), dfr: { ...record, base: { val: last.val, test: last.test } } };
-    settings.onEval?.(point, params);
-    const best = settings.keepBest ? { step: point.step, criterion: settings.keepBest, params } : undefined;
-    return { curve: [point], classifier: clf, best };
+    return await refittedResult(clf, ds, settings, last, { w, b }, { dfr: { ...record, base: { val: last.val, test: last.test } } });
   } catch (error) {
     await clf.dispose();
     throw error;

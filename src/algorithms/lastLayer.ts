@@ -7,7 +7,7 @@ import { evaluateLogits } from '../eval/metrics.js';
 import type { CompiledClassifier } from '../nn/classifier.js';
 import { compilePredictor } from '../nn/classifier.js';
 import { mlp } from '../nn/models.js';
-import type { CurvePoint, TrainSettings } from '../train/loop.js';
+import type { CurvePoint, TrainResult, TrainSettings } from '../train/loop.js';
 
 /** The model's parameters split into the layers before the last one and the last layer. */
 function layout(clf: CompiledClassifier) {
@@ -81,4 +81,19 @@ export async function evaluatePoint(clf: CompiledClassifier, ds: Dataset, settin
   if (inferred) point.valInferred = evaluateLogits(valLogits, ds.val.y, inferred.groups, inferred.numGroups, k);
   if (settings.evalTrain) point.train = evaluateLogits(await logits(ds.train), ds.train.y, groupsOf(ds.train, ds.numAttributes), G, k);
   return point;
+}
+
+/**
+ * A last-layer method's result: the refitted layer written into the classifier, evaluated as the run's
+ * one curve point (with what the refit chose under `extra`), kept as the best when asked.
+ */
+export async function refittedResult(
+  clf: CompiledClassifier, ds: Dataset, settings: TrainSettings, last: CurvePoint,
+  layer: { w: ArrayLike<number>; b: ArrayLike<number> }, extra: Record<string, unknown>,
+): Promise<TrainResult> {
+  const params = setLastLayer(clf, layer.w, layer.b);
+  const point: CurvePoint = { ...(await evaluatePoint(clf, ds, settings, last.step, last.loss)), ...extra };
+  settings.onEval?.(point, params);
+  const best = settings.keepBest ? { step: point.step, criterion: settings.keepBest, params } : undefined;
+  return { curve: [point], classifier: clf, best };
 }

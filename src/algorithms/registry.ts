@@ -54,7 +54,8 @@ export interface Algorithm {
 const logUniform = (lo: number, hi: number) => (rng: Rng) => 10 ** rng.uniformIn(lo, hi);
 const choice = <T extends HParamValue>(values: readonly T[]) => (rng: Rng) => values[rng.int(values.length)];
 
-function num(ctx: RunContext, name: string): number {
+/** A numeric hyperparameter of a run (resolved against the defaults), or an InputError naming it. */
+export function hparamNumber(ctx: RunContext, name: string): number {
   const v = Number(ctx.hparams[name]);
   if (!Number.isFinite(v)) throw new InputError(`hyperparameter ${name} must be a number, got ${ctx.hparams[name]}`);
   return v;
@@ -124,7 +125,7 @@ export const ALGORITHMS: Algorithm[] = [
       const ho = requireHeldOut(ctx, 'MAT');
       const { y } = ctx.dataset.train;
       const k = ctx.dataset.numClasses;
-      const t = num(ctx, 'tau');
+      const t = hparamNumber(ctx, 'tau');
       const calibration = String(ctx.hparams.calibration ?? 'full');
       if (calibration === 'full') return trainLoop(ctx.dataset, ctx.settings, { shift: matShift(ho.heldOutLogits, y, k, t) });
       if (calibration !== 'batch') throw new InputError(`MAT calibration must be 'full' or 'batch', got '${calibration}'`);
@@ -147,7 +148,7 @@ export const ALGORITHMS: Algorithm[] = [
       const ds = ctx.dataset;
       return trainLoop(ds, ctx.settings, {
         loss: 'groupdro',
-        groupDro: { groups: groupsOf(ds.train, ds.numAttributes), numGroups: numGroups(ds), eta: num(ctx, 'eta') },
+        groupDro: { groups: groupsOf(ds.train, ds.numAttributes), numGroups: numGroups(ds), eta: hparamNumber(ctx, 'eta') },
       });
     },
   },
@@ -163,7 +164,7 @@ export const ALGORITHMS: Algorithm[] = [
       const ho = requireHeldOut(ctx, 'XRM+GroupDRO');
       return trainLoop(ctx.dataset, ctx.settings, {
         loss: 'groupdro',
-        groupDro: { groups: ho.trainInferredGroups, numGroups: 2 * ctx.dataset.numClasses, eta: num(ctx, 'eta') },
+        groupDro: { groups: ho.trainInferredGroups, numGroups: 2 * ctx.dataset.numClasses, eta: hparamNumber(ctx, 'eta') },
       });
     },
   },
@@ -210,11 +211,11 @@ export const ALGORITHMS: Algorithm[] = [
       const ds = ctx.dataset;
       const n = ds.train.y.length;
       const k = ds.numClasses;
-      const firstSteps = Math.max(1, Math.round(num(ctx, 'firstStageFraction') * ctx.settings.steps));
+      const firstSteps = Math.max(1, Math.round(hparamNumber(ctx, 'firstStageFraction') * ctx.settings.steps));
       const first = await trainLoop(ds, { ...ctx.settings, steps: firstSteps, evalEvery: 0, onEval: undefined, onCheckpoint: undefined, resume: undefined });
       const pred = predictionsFromLogits(await first.classifier.predictor.run(ds.train.x, n), n, k);
       await first.classifier.dispose();
-      const lambda = num(ctx, 'lambda');
+      const lambda = hparamNumber(ctx, 'lambda');
       const weights = Float32Array.from(pred, (p, i) => (p !== ds.train.y[i] ? lambda : 1));
       return trainLoop(ds, ctx.settings, { weights });
     },

@@ -48,6 +48,17 @@ function batchSize(v: string): number | 'full' {
   return v === 'full' ? 'full' : integer('batch size', 1)(v);
 }
 
+/** How a data file or benchmark folder is read: its columns, and where a benchmark's embeddings come from. */
+function dataReadingOptions(command: Command): Command {
+  return command
+    .option('--label <column>', 'label column or array of a data file')
+    .option('--attr <column>', 'attribute (spurious feature) column or array of a data file')
+    .option('--split <column>', 'split column or array (train/val/test) of a data file (default "split")')
+    .option('--embeddings <file.npy>', 'benchmark folders: precomputed embeddings, one row per metadata row')
+    .option('--backbone <model.onnx>', 'benchmark folders: compute the embeddings with this ONNX backbone')
+    .option('--tokenizer <tokenizer.json>', 'text benchmarks with --backbone: the tokenizer');
+}
+
 const program = new Command();
 program
   .name('mat')
@@ -61,16 +72,10 @@ program
     setExecutionDefaults({ ...executionFromEnvironment(), ...(flags.threads ? { threads: flags.threads } : {}), ...(flags.native === false ? { native: false } : {}) });
   });
 
-program
+dataReadingOptions(program
   .command('train')
   .description('train one algorithm on one dataset and seed; print accuracy per group')
-  .requiredOption('--data <name, file or folder>', 'built-in dataset (fig1, cmnist, embeddings), a .npz/.csv/.parquet file, a folder of .npy files, or a benchmark folder (waterbirds:DIR, celeba:DIR, multinli:DIR, civilcomments:DIR)')
-  .option('--label <column>', 'label column or array of a data file')
-  .option('--attr <column>', 'attribute (spurious feature) column or array of a data file')
-  .option('--split <column>', 'split column (train/val/test) of a data file')
-  .option('--embeddings <file.npy>', 'benchmark folders: precomputed embeddings, one row per metadata row')
-  .option('--backbone <model.onnx>', 'benchmark folders: compute the embeddings with this ONNX backbone')
-  .option('--tokenizer <tokenizer.json>', 'text benchmarks with --backbone: the tokenizer')
+  .requiredOption('--data <name, file or folder>', 'built-in dataset (fig1, cmnist, embeddings), a .npz/.csv/.parquet file, a folder of .npy files, or a benchmark folder (waterbirds:DIR, celeba:DIR, multinli:DIR, civilcomments:DIR)'))
   .option('--noise <sigma>', 'noise level σ of the Figure 1 data', nonNegative('noise'))
   .addOption(new Option('--algorithm <name>', 'algorithm').choices(ALGORITHMS.map((a) => a.name)).default('erm'))
   .option('--seed <n>', 'random seed', integer('seed'), 0)
@@ -102,16 +107,10 @@ program
   .option('--quiet', 'no progress output')
   .action((opts) => demoCommand(opts));
 
-program
+dataReadingOptions(program
   .command('sweep')
   .description('random search × seeds × algorithms × datasets into a results folder; reruns skip finished runs and resume the rest')
-  .requiredOption('--data <names or paths>', 'built-in datasets (fig1, cmnist, embeddings), data files (.npz, .csv, .parquet), folders of .npy files or benchmark folders (waterbirds:DIR, ...), comma-separated')
-  .option('--label <col>', 'label column or array (data files)')
-  .option('--attr <col>', 'attribute column or array (data files)')
-  .option('--split <col>', 'split column or array (data files; default "split")')
-  .option('--embeddings <file.npy>', 'benchmark folders: precomputed embeddings, one row per metadata row')
-  .option('--backbone <model.onnx>', 'benchmark folders: compute the embeddings with this ONNX backbone')
-  .option('--tokenizer <tokenizer.json>', 'text benchmarks with --backbone: the tokenizer')
+  .requiredOption('--data <names or paths>', 'built-in datasets (fig1, cmnist, embeddings), data files (.npz, .csv, .parquet), folders of .npy files or benchmark folders (waterbirds:DIR, ...), comma-separated'))
   .option('--algorithms <list>', 'comma-separated algorithms (xrm runs first when any needs held-out predictions)', 'xrm,erm,mat,xrm+groupdro')
   .option('--combos <n>', 'hyperparameter combinations (the first is the defaults)', integer('combos', 1), 10)
   .option('--seeds <n>', 'seeds per combination', integer('seeds', 1), 3)
@@ -190,13 +189,10 @@ program
   .option('--html', 'also write report.html (figures and tables in one file); works on mat demo and mat memorization folders too')
   .action((dir, opts) => reportCommand(dir, opts));
 
-program
+dataReadingOptions(program
   .command('memorization')
   .description("per-example memorization scores of each method's own training (K-fold: p(y|x) trained with x minus without), per group")
-  .requiredOption('--data <name or file>', 'built-in dataset (fig1, cmnist, embeddings) or a .npz/.csv/.parquet file')
-  .option('--label <column>', 'label column or array of a data file')
-  .option('--attr <column>', 'attribute (spurious feature) column or array of a data file')
-  .option('--split <column>', 'split column (train/val/test) of a data file')
+  .requiredOption('--data <name, file or folder>', 'built-in dataset (fig1, cmnist, embeddings), a .npz/.csv/.parquet file, a folder of .npy files, or a benchmark folder (waterbirds:DIR, ...)'))
   .option('--methods <list>', 'comma-separated methods to score', 'erm,mat')
   .option('--folds <k>', 'folds K ≥ 2: each example is left out of one model', integer('folds', 0), 5)
   .option('--seeds <n>', 'seeds per method', integer('seeds', 1), 3)

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { checkRunRequest, getAlgorithm } from '../algorithms/registry.js';
 import type { Dataset } from '../data/dataset.js';
 import { groupsOf } from '../data/dataset.js';
-import { resolveDataset } from '../experiments/datasets.js';
+import { resolveDataset, type FileFlags } from '../experiments/datasets.js';
 import {
   checkMemorizationRequest, methodMemorization, type MemorizationRun, type MemorizationStop,
 } from '../experiments/memorization.js';
@@ -16,13 +16,10 @@ import { writeHtmlReport } from '../report/write.js';
 import { memorizationHtmlReport, memorizationResult, memorizationTableRows, MEMORIZATION_TABLE_HEADERS, type MemorizationResult } from '../report/memorization.js';
 import { csvTable, markdownTable } from '../report/table.js';
 import { InputError } from '../util/errors.js';
-import { makeProgress } from './progress.js';
+import { makeProgress, printNote } from './progress.js';
 
-export interface MemorizationFlags {
+export interface MemorizationFlags extends FileFlags {
   data: string;
-  label?: string;
-  attr?: string;
-  split?: string;
   methods: string;
   folds: number;
   seeds: number;
@@ -38,7 +35,7 @@ export async function memorizationCommand(flags: MemorizationFlags): Promise<voi
   const methods = flags.methods.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
   if (methods.length === 0) throw new InputError('--methods: give at least one method, e.g. erm,mat');
   for (const m of methods) checkMemorizationRequest(m, flags.folds);
-  const ds = await resolveDataset({ ...flags, seed: 0 });
+  const ds = await resolveDataset({ ...flags, seed: 0 }, { onNote: printNote });
   // Methods that need the training attribute are refused now, not after the first seeds.
   for (const m of methods) checkRunRequest(getAlgorithm(m), ds);
   const stop: MemorizationStop = flags.stop ?? (ds.name === 'fig1' ? 'final' : 'va_wga');

@@ -11,7 +11,8 @@ import { SPLIT_NAMES } from '../data/dataset.js';
 import { parseDimInput } from '../engine/onnx.js';
 import { createSession, ort, scalarTensor } from '../engine/session.js';
 import { resolveExecution } from '../engine/execution.js';
-import { evaluateLogits, type Evaluation } from '../eval/metrics.js';
+import { evaluateLogits, predictionsFromLogits, type Evaluation } from '../eval/metrics.js';
+import { heldOutProbabilities } from '../algorithms/shift.js';
 import type { DataDescription } from '../experiments/datasets.js';
 import { markdownTable } from '../report/table.js';
 import { InputError, show } from '../util/errors.js';
@@ -119,28 +120,6 @@ async function logitsOf(model: Model, rows: Rows, source: string): Promise<{ log
   return { logits: out ?? new Float32Array(0), numClasses: k };
 }
 
-function softmaxRows(logits: Float32Array, k: number): Float32Array {
-  const p = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length; i += k) {
-    let max = -Infinity;
-    for (let j = 0; j < k; j++) max = Math.max(max, logits[i + j]);
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[i + j] - max);
-    for (let j = 0; j < k; j++) p[i + j] = Math.exp(logits[i + j] - max) / sum;
-  }
-  return p;
-}
-
-function argmaxRows(logits: Float32Array, k: number): Int32Array {
-  const out = new Int32Array(logits.length / k);
-  for (let r = 0; r < out.length; r++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits[r * k + j] > logits[r * k + best]) best = j;
-    out[r] = best;
-  }
-  return out;
-}
-
 /**
  * Class index of every label: by the training class names (data.json); integer labels 0..K−1 are taken as
  * indices when there are no names, or when the names are words and the labels are not (a folder written by
@@ -232,8 +211,9 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
     if (desc?.classNames && desc.classNames.length !== k) {
       throw new InputError(`${flags.model}: gives ${k} logits per row but data.json beside it names ${desc.classNames.length} classes; is data.json from another run?`);
     }
-    const probs = softmaxRows(logits, k);
-    const pred = argmaxRows(logits, k);
+    const n = logits.length / k;
+    const probs = Float32Array.from(heldOutProbabilities(logits, n, k, 1));
+    const pred = predictionsFromLogits(logits, n, k);
     const summary: PredictSummary = { model: flags.model, data: flags.data, rows: rows.n, numClasses: k };
     let y: Int32Array | undefined;
     if (rows.label) {

@@ -50,7 +50,7 @@ export async function runXrm(ds: Dataset, s: XrmSettings): Promise<HeldOutResult
     afterStep: (rows, outputs) => {
       flipped += flipLabels(outputs.heldOutLogits, rows, dynamicLabels, y, k, flipRng);
     },
-    divergence: (loss, t) => new Error(`XRM diverged: the loss is ${loss} at step ${t} (learning rate ${s.lr})`),
+    divergenceMessage: (loss, t) => `XRM diverged: the loss is ${loss} at step ${t} (learning rate ${s.lr})`,
   });
   try {
     const [predictA, predictB] = twins.predictors;

@@ -51,17 +51,6 @@ export function planRun(spec: DatasetSpec, ds: Dataset, task: Pick<RunTask, 'alg
   return { preset, hparams, train: applyTrainingHParams(preset.train, hparams), xrm };
 }
 
-function isDivergence(err: unknown): err is Error {
-  return err instanceof DivergenceError || (err instanceof Error && /diverged/.test(err.message));
-}
-
-/** The step at which a run diverged. */
-function divergedAt(err: Error): number | undefined {
-  if (err instanceof DivergenceError) return err.step;
-  const m = /at step (\d+)/.exec(err.message);
-  return m ? Number(m[1]) : undefined;
-}
-
 function finalSummary(curve: readonly CurvePoint[]): DoneRecord['final'] {
   const last = curve[curve.length - 1];
   return {
@@ -145,9 +134,9 @@ export async function executeRun(spec: DatasetSpec, ds: Dataset, task: RunTask, 
       },
     });
   } catch (err) {
-    if (!isDivergence(err)) throw err;
+    if (!(err instanceof DivergenceError)) throw err;
     removeCheckpoints(task.dir);
-    return done({ status: 'diverged', steps: train.steps, divergedAt: divergedAt(err), error: err.message, resumedFrom: startStep || undefined });
+    return done({ status: 'diverged', steps: train.steps, divergedAt: err.step, error: err.message, resumedFrom: startStep || undefined });
   }
   try {
     const curve = [...prefix, ...result.curve];
@@ -182,9 +171,9 @@ async function executeHeldOut(
       hooks.onStep?.(t);
     });
   } catch (err) {
-    if (!isDivergence(err)) throw err;
+    if (!(err instanceof DivergenceError)) throw err;
     writeResults(task.dir, trace);
-    return done({ status: 'diverged', steps: settings.steps, divergedAt: divergedAt(err), error: err.message });
+    return done({ status: 'diverged', steps: settings.steps, divergedAt: err.step, error: err.message });
   }
   writeResults(task.dir, trace);
   writeHeldOut(task.dir, ho);

@@ -41,8 +41,8 @@ export interface LoopHooks {
    * result's `classifier` is what this returns. `fullBatch`: every row, in order, each step (bake it).
    */
   compileStep?(opts: { fullBatch: boolean }): Promise<CompiledStep>;
-  /** The error a non-finite loss raises (default: "training diverged: …"). */
-  divergence?(loss: number, step: number): Error;
+  /** The message of the DivergenceError a non-finite loss raises (default: "training diverged: …"). */
+  divergenceMessage?(loss: number, step: number): string;
 }
 
 /** A non-finite loss: training stopped at `step` (a sweep records the run as diverged). */
@@ -255,7 +255,7 @@ export async function trainLoop(ds: Dataset, settings: TrainSettings, hooks: Loo
       if (dro) (droWeights!.data as Float32Array).set(result.outputs.groupWeightsNext.data as Float32Array);
       lastLoss = result.loss;
       if (!Number.isFinite(lastLoss)) {
-        const message = hooks.divergence?.(lastLoss, t).message
+        const message = hooks.divergenceMessage?.(lastLoss, t)
           ?? `training diverged: the loss is ${lastLoss} at step ${t} (learning rate ${settings.lr}); try a smaller learning rate`;
         throw new DivergenceError(message, t, lastLoss);
       }
