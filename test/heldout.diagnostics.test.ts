@@ -34,6 +34,19 @@ test('ColorMNIST: XRM\'s held-out mistakes are the colour-disagrees-with-label g
   assert.doesNotMatch(d.verdict, /do not match/);
 });
 
+test('embeddings (group-balanced validation): the minority of each class is its minority in training', async () => {
+  // In validation every group has about 300 examples, so counting there would make the minority of
+  // one class its a = y group and report the inferred groups as backwards.
+  const ds = loadBuiltin('embeddings');
+  const d = heldOutDiagnostics(await heldOutFor(ds, presetFor(ds), 0, { execution: threads }), ds);
+  for (const split of [d.train, d.val]) {
+    for (const c of split.perClass) {
+      assert.ok(c.precision! >= 0.9 && c.recall! >= 0.9, `${split.marks}, class ${c.label}: precision ${c.precision}, recall ${c.recall}`);
+    }
+  }
+  assert.match(d.verdict, /match the minority groups/);
+});
+
 /** Gaussian features, a label direction, 20% label noise, and an attribute drawn independently of everything. */
 function labelNoiseOnly(seed: number): Dataset {
   const rng = new Rng(seed);

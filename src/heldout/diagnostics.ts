@@ -11,7 +11,7 @@ export interface ClassSignal {
   count: number;
   /** Fraction of the class's examples the held-out signal marks as mistakes. */
   errorRate: number;
-  /** With the attribute: examples of the class outside its most common attribute value. */
+  /** With the attribute: examples of the class outside its most common attribute value in training. */
   minorityCount?: number;
   /** Of the marked examples, the fraction in the minority (null: nothing marked). */
   precision?: number | null;
@@ -45,26 +45,38 @@ export interface HeldOutDiagnostics {
 /** Precision and recall of marks against the minority at or above this count as a match. */
 export const MATCH_THRESHOLD = 0.5;
 
-function splitSignal(split: Split, marked: (i: number) => boolean, k: number, numAttributes: number, marks: string): SplitSignal {
+/** Each class's most common attribute value in `split` (undefined without an attribute). */
+function majorityAttributes(split: Split, k: number, numAttributes: number): number[] | undefined {
+  if (!split.a || numAttributes < 2) return undefined;
+  const counts = Array.from({ length: k }, () => new Array<number>(numAttributes).fill(0));
+  for (let i = 0; i < split.y.length; i++) counts[split.y[i]][split.a[i]]++;
+  return counts.map((c) => c.indexOf(Math.max(...c)));
+}
+
+/**
+ * Marks against the minority of each class: the examples outside the class's majority attribute
+ * value *in training*, where the spurious rule is learned (a group-balanced validation split has no
+ * minority of its own).
+ */
+function splitSignal(split: Split, marked: (i: number) => boolean, k: number, majorityOf: number[] | undefined, marks: string): SplitSignal {
   const n = split.y.length;
-  const a = split.a && numAttributes > 1 ? split.a : undefined;
+  const a = majorityOf && split.a;
   const perClass: ClassSignal[] = [];
   let tp = 0, markedAll = 0, minorityAll = 0;
   for (let c = 0; c < k; c++) {
-    let count = 0, errors = 0;
-    const attrCounts = new Array<number>(numAttributes).fill(0);
+    let count = 0, errors = 0, hits = 0, minority = 0;
     for (let i = 0; i < n; i++) {
       if (split.y[i] !== c) continue;
       count++;
-      if (marked(i)) errors++;
-      if (a) attrCounts[a[i]]++;
+      const inMinority = a ? a[i] !== majorityOf![c] : false;
+      if (inMinority) minority++;
+      if (marked(i)) {
+        errors++;
+        if (inMinority) hits++;
+      }
     }
     const row: ClassSignal = { label: c, count, errorRate: count ? errors / count : 0 };
     if (a && count) {
-      const majority = attrCounts.indexOf(Math.max(...attrCounts));
-      let hits = 0;
-      for (let i = 0; i < n; i++) if (split.y[i] === c && marked(i) && a[i] !== majority) hits++;
-      const minority = count - attrCounts[majority];
       row.minorityCount = minority;
       row.precision = errors ? hits / errors : null;
       row.recall = minority ? hits / minority : null;
@@ -90,8 +102,9 @@ export function heldOutDiagnostics(ho: HeldOutResult, ds: Dataset): HeldOutDiagn
   const pred = predictionsFromLogits(ho.heldOutLogits, y.length, k);
   let right = 0;
   for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) right++;
-  const train = splitSignal(ds.train, (i) => pred[i] !== y[i], k, ds.numAttributes, 'held-out mistake');
-  const val = splitSignal(ds.val, (i) => ho.valInferredGroups[i] % 2 === 1, k, ds.numAttributes, 'cross-mistake');
+  const majorityOf = majorityAttributes(ds.train, k, ds.numAttributes);
+  const train = splitSignal(ds.train, (i) => pred[i] !== y[i], k, majorityOf, 'held-out mistake');
+  const val = splitSignal(ds.val, (i) => ho.valInferredGroups[i] % 2 === 1, k, majorityOf, 'cross-mistake');
   const d: HeldOutDiagnostics = { source: ho.source, flipRate: ho.flipRate, degenerate: ho.degenerate, heldOutAccuracy: y.length ? right / y.length : 0, train, val, verdict: '' };
   d.verdict = verdictOf(d);
   return d;
