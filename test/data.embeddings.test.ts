@@ -129,10 +129,10 @@ function groupAccuracies(split: Split, w: Float64Array, dim: number): { perGroup
 test('embeddings: shapes, group counts (95% majority in train, balanced val / test), validity', () => {
   const ds = makeSpuriousEmbeddings({ seed: 0 });
   validateDataset(ds);
-  assert.equal(ds.dim, 256);
+  assert.equal(ds.dim, 2048);
   assert.equal(ds.numClasses, 2);
   assert.equal(ds.numAttributes, 2);
-  assert.equal(ds.train.x.length, 4795 * 256);
+  assert.equal(ds.train.x.length, 4795 * 2048);
   assert.equal(ds.val.y.length, 1199);
   assert.equal(ds.test.y.length, 5794);
   // Groups g = 2y + a: 0 and 3 are the majority (a = y), 1 and 2 the minority.
@@ -193,36 +193,33 @@ test('embeddings: same seed gives identical arrays, another seed different ones'
   assert.throws(() => makeSpuriousEmbeddings({ seed: 0, nVal: 3 }), /nVal/);
 });
 
-// Both models are fitted the same way, to convergence, with a small L2 penalty; only the example weights
-// differ. The problem is not linearly separable at d = 256, so ERM's training loss converges to about
-// 0.09 rather than 0.
-const TRAINING = { l2: 3e-3, maxIterations: 200, gradTolerance: 1e-6 };
+// Fitted to convergence with a weak L2 penalty (the minimizer is then unique): close to the
+// unregularized fit that gradient descent approaches, which interpolates the training set here.
+const TRAINING = { l2: 3e-4, maxIterations: 200, gradTolerance: 1e-6 };
 
-test('embeddings: ERM fails the minority groups (worst-group < 0.6), group-balanced weighting does not (> 0.8), seeds 0..4', () => {
+test('embeddings: converged ERM fits every training point yet fails the minority test groups (< 0.6); the core direction alone gets > 0.85 of every group, seeds 0..4', () => {
   const rows: string[] = [];
   for (let seed = 0; seed < 5; seed++) {
     const ds = makeSpuriousEmbeddings({ seed });
     const n = ds.train.y.length;
-    const uniform = new Float64Array(n).fill(1 / n);
-    const counts = groupCounts(ds.train);
-    const groups = groupsOf(ds.train, 2);
-    const balanced = Float64Array.from(groups, (g) => 1 / (4 * counts[g]));
-
-    const erm = trainLogisticRegression(ds.train, ds.dim, uniform, TRAINING);
-    const bal = trainLogisticRegression(ds.train, ds.dim, balanced, TRAINING);
-    const ermTest = groupAccuracies(ds.test, erm.w, ds.dim);
-    const balTest = groupAccuracies(ds.test, bal.w, ds.dim);
+    const erm = trainLogisticRegression(ds.train, ds.dim, new Float64Array(n).fill(1 / n), TRAINING);
+    assert.ok(erm.gradNorm < 1e-5, `seed ${seed}: not converged (${erm.gradNorm})`);
     const ermTrain = groupAccuracies(ds.train, erm.w, ds.dim);
-    assert.ok(erm.gradNorm < 1e-5 && bal.gradNorm < 1e-5, `seed ${seed}: not converged (${erm.gradNorm}, ${bal.gradNorm})`);
+    const ermTest = groupAccuracies(ds.test, erm.w, ds.dim);
+    // The attribute-blind rule along the core direction: what a model that learned the core feature gets.
+    const core = Float64Array.from({ length: ds.dim + 1 }, (_, j) => (j < ds.dim ? ds.coreDirection[j] : 0));
+    const coreTest = groupAccuracies(ds.test, core, ds.dim);
     rows.push(
-      `seed ${seed} (${erm.iterations} / ${bal.iterations} iterations): ERM train loss ${erm.trainLoss.toFixed(4)}, train group acc ${ermTrain.perGroup.map((v) => v.toFixed(3)).join('/')}, ` +
-        `test worst-group ${ermTest.worst.toFixed(3)} (${ermTest.perGroup.map((v) => v.toFixed(3)).join('/')}); ` +
-        `balanced test worst-group ${balTest.worst.toFixed(3)} (${balTest.perGroup.map((v) => v.toFixed(3)).join('/')})`,
+      `seed ${seed} (${erm.iterations} iterations): ERM train loss ${erm.trainLoss.toFixed(4)}, train group acc ${ermTrain.perGroup.map((v) => v.toFixed(3)).join('/')}, ` +
+        `test ${ermTest.perGroup.map((v) => v.toFixed(3)).join('/')}; core direction test ${coreTest.perGroup.map((v) => v.toFixed(3)).join('/')}`,
     );
+    // Memorization: the minority training points are fitted (through their own noise), ...
+    assert.ok(ermTrain.worst >= 0.99, `seed ${seed}: ERM training accuracy per group ${ermTrain.perGroup}`);
+    // ... and that fit does not carry over to the minority test points, while the majority is fine.
     assert.ok(ermTest.worst < 0.6, `seed ${seed}: ERM worst-group test accuracy ${ermTest.worst}`);
-    assert.ok(balTest.worst > 0.8, `seed ${seed}: group-balanced worst-group test accuracy ${balTest.worst}`);
-    // ERM does well on average on the majority groups: the failure is specific to the minority.
-    assert.ok(ermTest.perGroup[0] > 0.95 && ermTest.perGroup[3] > 0.95);
+    assert.ok(ermTest.perGroup[0] > 0.95 && ermTest.perGroup[3] > 0.95, `seed ${seed}: ERM majority test accuracy ${ermTest.perGroup}`);
+    // A robust solution exists: Φ(1.21) ≈ 0.89 on every group (standard error ≈ 0.008 per group).
+    assert.ok(coreTest.worst > 0.85, `seed ${seed}: core direction worst-group ${coreTest.worst}`);
   }
   console.log(rows.join('\n'));
 });

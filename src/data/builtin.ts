@@ -52,10 +52,10 @@ export const builtinDatasets: Readonly<Record<string, BuiltinDataset>> = {
   },
   embeddings: {
     name: 'embeddings',
-    description: 'Waterbirds-shaped synthetic embeddings: weak core direction, strong spurious direction, Gaussian noise; 95% of training examples in the majority groups, val/test group-balanced.',
+    description: 'Waterbirds-shaped synthetic embeddings, 2048 wide: weak core direction, strong spurious direction, per-example Gaussian noise a linear head can memorize; 95% of training examples in the majority groups, val/test group-balanced.',
     options: {
       seed: { default: 0, description: 'data seed' },
-      dim: { description: 'feature dimension (256)' },
+      dim: { description: 'feature dimension (2048)' },
       nTrain: { description: 'training examples (4795)' },
       nVal: { description: 'validation examples (1199)' },
       nTest: { description: 'test examples (5794)' },

@@ -7,7 +7,7 @@ import { Rng } from '../util/random.js';
 
 export interface SpuriousEmbeddingsOptions {
   seed: number;
-  /** Feature dimension (default 256). */
+  /** Feature dimension (default 2048, as ResNet-50 features). */
   dim?: number;
   nTrain?: number;
   nVal?: number;
@@ -25,20 +25,19 @@ export interface SpuriousEmbeddingsOptions {
 }
 
 /**
- * Default constants, tuned so that (seeds 0..4, full-batch gradient descent on logistic regression,
- * see test/data.embeddings.test.ts) ERM has worst-group test accuracy below 0.6 and group-balanced
- * weighting above 0.8. Along the core direction the classes are separated by
- * coreMean / sqrt(coreStd² + noiseStd²) ≈ 1.24 standard deviations: the best attribute-blind linear rule
- * gets Φ(1.24) ≈ 89% of every group, while the Bayes rule of the 95 / 5 training distribution, which
- * adds log(0.95 / 0.05) ≈ 2.94 nats for the (almost perfectly readable) attribute, gets only
- * Φ(1.24 − 1.47 / 1.24) ≈ 52% of each minority group. The failure of ERM here comes from the imbalance
- * itself; memorization adds little, because 4,795 points in 256 dimensions are not linearly separable
- * (unpenalized ERM's training loss bottoms out at 0.05–0.07, not 0). With only 240 minority points in
- * 256 dimensions, group-balanced weighting overfits the minority at the unpenalized optimum (worst-group
- * ≈ 0.63–0.73); it needs weight decay (≥ 1e-3 on the mean loss) or early stopping to reach > 0.8.
+ * Default constants. The width is ResNet-50's (2048), and the isotropic noise is what lets a linear
+ * head memorize, as the paper's Figure 1 noise dimensions do: the 240 minority training points can
+ * each be fitted through their own noise (2046 directions, norm ≈ 0.2·√2046 ≈ 9) while the spurious
+ * direction fits the 4,555 majority points, so an unregularized linear ERM fits every training point
+ * and still fails the minority test points (test/data.embeddings.test.ts checks this against a
+ * converged logistic regression). Along the core direction the classes are separated by
+ * coreMean / sqrt(coreStd² + noiseStd²) ≈ 1.21 standard deviations: the best attribute-blind linear
+ * rule gets Φ(1.21) ≈ 89% of every group, while the Bayes rule of the 95 / 5 training distribution,
+ * which adds log(0.95 / 0.05) ≈ 2.94 nats for the (almost perfectly readable) attribute, gets about
+ * 50% of each minority group.
  */
 export const EMBEDDINGS_DEFAULTS = {
-  dim: 256,
+  dim: 2048,
   nTrain: 4795,
   nVal: 1199,
   nTest: 5794,
@@ -47,7 +46,7 @@ export const EMBEDDINGS_DEFAULTS = {
   coreStd: 0.8,
   spuriousMean: 2,
   spuriousStd: 0.2,
-  noiseStd: 0.1,
+  noiseStd: 0.2,
 } as const;
 
 export interface SpuriousEmbeddingsDataset extends Dataset {
