@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Evaluation } from '../src/eval/metrics.js';
+import type { HeldOutDiagnostics } from '../src/heldout/diagnostics.js';
 import { demoHtmlReport, DEMO_FIGURES_FILE, type DemoFigureData } from '../src/report/demo.js';
 import { renderHtml } from '../src/report/html.js';
 import type { MemorizationResult } from '../src/report/memorization.js';
@@ -153,6 +154,43 @@ test('mat memorization --out writes report.html with Figure 2; Chromium renders 
   assert.equal(csv.length, 1 + 2 * 1000);
 });
 
+test('mat train --out, then mat report --html: curves, per-group accuracy, the held-out signal and convergence; Chromium renders it', { skip: chromiumMissing }, async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mat-run-html-'));
+  let r = mat('train', '--data', 'embeddings', '--algorithm', 'mat', '--steps', '300', '--no-cache', '--quiet', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  r = mat('report', out, '--html');
+  assert.equal(r.status, 0, r.stderr);
+  const { figures, errors } = await openReport(path.join(out, 'report.html'), path.join(out, 'report.png'));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(figures.map((f) => [f.id, f.series]), [
+    ['curves-mat', ['mat validation', 'mat test']],
+    ['groups-mat', ['mat']],
+    ['signal-embeddings', ['marked', 'minority precision', 'minority recall']],
+  ]);
+  const signal = figures[2];
+  for (const label of ['training, class 0', 'validation, class 1']) assert.ok(signal.texts.includes(label), `no axis label "${label}"`);
+  const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /seed 0: flip rate 0\.0\d\d, held-out accuracy 0\.9\d\d; the held-out mistakes match the minority groups/);
+  assert.match(html, /<h2>Convergence<\/h2>\n<p>Final training loss \d\.\d{3}/);
+  // ERM has no held-out stage: no signal section.
+  const erm = fs.mkdtempSync(path.join(os.tmpdir(), 'mat-run-html-'));
+  assert.equal(mat('train', '--data', 'embeddings', '--steps', '100', '--quiet', '--out', erm).status, 0);
+  assert.equal(mat('report', erm, '--html').status, 0);
+  const ermHtml = fs.readFileSync(path.join(erm, 'report.html'), 'utf8');
+  assert.ok(ermHtml.includes('<figure id="curves-erm"') && !ermHtml.includes('Held-out signal'));
+});
+
+/** Diagnostics of a held-out run whose mistakes are exactly the minority (as on ColorMNIST). */
+function diagnostics(): HeldOutDiagnostics {
+  const perClass = (errorRate: number) => [0, 1].map((label) => ({ label, count: 500, errorRate, minorityCount: 50, precision: 1, recall: 1, lift: 10 }));
+  return {
+    source: 'xrm', flipRate: 0.1, degenerate: false, heldOutAccuracy: 0.9,
+    train: { marks: 'held-out mistake', perClass: perClass(0.1), precision: 1, recall: 1 },
+    val: { marks: 'cross-mistake', perClass: perClass(0.1), precision: 1, recall: 1 },
+    verdict: 'the held-out mistakes match the minority groups on validation data (precision 1.00, recall 1.00): the regime where MAT helps.',
+  };
+}
+
 function ev(wga: number): Evaluation {
   return { n: 100, avgAcc: wga + 0.1, worstGroupAcc: wga, groupAcc: [wga + 0.2, wga, wga + 0.1, wga + 0.3], groupCounts: [25, 25, 25, 25], worstClassAcc: wga, balancedAcc: wga, classAcc: [wga, wga], classCounts: [50, 50] };
 }
@@ -168,7 +206,7 @@ test('mat report --html on a 120-run sweep builds in under 10 s, with curves and
     fs.mkdirSync(dir, { recursive: true });
     writeJsonAtomic(path.join(dir, 'config.json'), { hparams: { lr: 1e-4 * (combo + 1) } });
     if (algorithm !== 'xrm') writeResults(dir, range(21).map((i) => ({ step: i * 50, loss: 0.1, val: ev(0.3 + 0.01 * i + 0.01 * combo), test: ev(0.25 + 0.01 * i) })));
-    writeDone(dir, { status: 'ok', id: `${dataset}/${algorithm}/c${combo}-s${seed}`, finishedAt: '', seconds: 1, steps: 1000, ...(algorithm === 'xrm' ? { flipRate: 0.1 + 0.01 * combo, degenerate: false } : {}) });
+    writeDone(dir, { status: 'ok', id: `${dataset}/${algorithm}/c${combo}-s${seed}`, finishedAt: '', seconds: 1, steps: 1000, ...(algorithm === 'xrm' ? { flipRate: 0.1 + 0.01 * combo, degenerate: false, diagnostics: diagnostics() } : {}) });
     runs++;
   }
   assert.equal(runs, 120);
@@ -179,7 +217,7 @@ test('mat report --html on a 120-run sweep builds in under 10 s, with curves and
   assert.ok(seconds < 10, `report took ${seconds.toFixed(1)} s`);
   const html = fs.readFileSync(path.join(root, 'report.html'), 'utf8');
   for (const d of datasets) {
-    for (const id of [`curves-${d}`, `groups-${d}`, `flips-${d}`]) assert.ok(html.includes(`<figure id="${id}"`), `no figure ${id}`);
+    for (const id of [`curves-${d}`, `groups-${d}`, `flips-${d}`, `signal-${d}`]) assert.ok(html.includes(`<figure id="${id}"`), `no figure ${id}`);
     assert.ok(html.includes('&quot;mat validation&quot;'), 'the curves figure lists the selected runs');
   }
 });

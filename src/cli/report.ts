@@ -7,7 +7,7 @@ import { demoHtmlReport, DEMO_FIGURES_FILE, type DemoFigureData } from '../repor
 import type { HtmlReport } from '../report/html.js';
 import { writeHtmlReport } from '../report/write.js';
 import { memorizationHtmlReport, type MemorizationResult } from '../report/memorization.js';
-import { runHtmlReport, type RunConfigSummary } from '../report/run.js';
+import { runHtmlReport, type RunConfigSummary, type RunSummary } from '../report/run.js';
 import { sweepHtmlReport } from '../report/sweep.js';
 import type { EvalRecord } from '../eval/selection.js';
 import { InputError } from '../util/errors.js';
@@ -47,7 +47,9 @@ function otherKindReport(dir: string): HtmlReport | undefined {
     const lines = fs.readFileSync(path.join(dir, 'results.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
     if (!lines.length) throw new InputError(`${path.join(dir, 'results.jsonl')}: no evaluations`);
     const curve = lines.map((l, i) => { try { return JSON.parse(l) as EvalRecord; } catch { throw new InputError(`${path.join(dir, 'results.jsonl')}: line ${i + 1} is not JSON`); } });
-    return runHtmlReport(readJsonFile<RunConfigSummary>(path.join(dir, 'config.json')), curve);
+    // run.json (the summary `mat train --json` prints) adds the held-out signal and convergence.
+    const summary = has('run.json') ? readJsonFile<RunSummary>(path.join(dir, 'run.json')) : {};
+    return runHtmlReport(readJsonFile<RunConfigSummary>(path.join(dir, 'config.json')), curve, summary);
   }
   return undefined;
 }

@@ -99,6 +99,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
     await writeFile(join(flags.out, 'config.json'), JSON.stringify({ dataset: ds.name, algorithm: clf.method, seed: flags.seed, hparams: clf.hparams, model: s.model.toJSON(), optimizer: s.optimizer, lr: s.lr, steps: s.steps, batchSize: s.batchSize }, null, 2));
     await writeFile(join(flags.out, 'data.json'), JSON.stringify(describeData(ds, { ...flags, scale }), null, 2));
     await writeFile(join(flags.out, 'results.jsonl'), clf.curve.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    await writeFile(join(flags.out, 'run.json'), JSON.stringify(summary, null, 2) + '\n');
     await clf.exportOnnx(join(flags.out, 'model.onnx'));
     await clf.exportOnnx(join(flags.out, 'model-va_wga.onnx'), best.params);
   }
@@ -127,7 +128,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   if (getAlgorithm(clf.method).usesValidationGroups) {
     console.log(`${clf.method} fits its last layer on the validation groups: its validation accuracy is not a held-out estimate, so the step and model above were not chosen on untouched data (mat report lists it apart)`);
   }
-  if (flags.out) console.log(`\nsaved config.json, data.json, results.jsonl, model.onnx (step ${final.step}) and model-va_wga.onnx (step ${selected.step}) in ${flags.out}`);
+  if (flags.out) console.log(`\nsaved config.json, data.json, results.jsonl, run.json, model.onnx (step ${final.step}) and model-va_wga.onnx (step ${selected.step}) in ${flags.out}`);
 }
 
 /**

@@ -7,13 +7,15 @@ export interface HtmlTable {
   caption?: string;
   headers: string[];
   rows: Cell[][];
-  /** Digits for numbers, per column (default 3). */
+  /** Digits for numbers, per column; without, integers print as they are and others with 3. */
   digits?: (number | undefined)[];
 }
 
 export interface HtmlSection {
   title: string;
   text?: string;
+  /** Short lines shown as a list under the text. */
+  list?: string[];
   figures?: Figure[];
   tables?: HtmlTable[];
 }
@@ -28,15 +30,15 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-function cellText(v: Cell, digits: number): string {
+function cellText(v: Cell, digits: number | undefined): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Number.isFinite(v) ? v.toFixed(digits) : String(v);
+  if (typeof v === 'number') return !Number.isFinite(v) || (digits === undefined && Number.isInteger(v)) ? String(v) : v.toFixed(digits ?? 3);
   return v;
 }
 
 function tableHtml(t: HtmlTable): string {
   const head = t.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const body = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${typeof c === 'number' ? ' class="num"' : ''}>${escapeHtml(cellText(c, t.digits?.[i] ?? 3))}</td>`).join('')}</tr>`).join('\n');
+  const body = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${typeof c === 'number' ? ' class="num"' : ''}>${escapeHtml(cellText(c, t.digits?.[i]))}</td>`).join('')}</tr>`).join('\n');
   return `<table>${t.caption ? `<caption>${escapeHtml(t.caption)}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
@@ -58,6 +60,7 @@ export function renderHtml(report: HtmlReport): string {
   const sections = report.sections.map((s) => [
     `<section><h2>${escapeHtml(s.title)}</h2>`,
     s.text ? `<p>${escapeHtml(s.text)}</p>` : '',
+    s.list?.length ? `<ul>${s.list.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '',
     ...(s.tables ?? []).map(tableHtml),
     ...(s.figures ?? []).map(figureHtml),
     '</section>',

@@ -1,10 +1,12 @@
 // The sweep report as an HTML page: the Table-1-style tables under each selection criterion, and per
-// dataset the selected runs' worst-group curves, per-group test accuracy and XRM's flip rates.
+// dataset the selected runs' worst-group curves, per-group test accuracy, XRM's flip rates, the
+// selected XRM runs' held-out signal and the convergence warnings.
 import type { Report, Store, CellResult } from '../sweep/report.js';
 import type { EvalRecord } from '../eval/selection.js';
 import { formatMeanStd } from './table.js';
 import { flipRateBars, groupAccuracyBars, worstGroupCurves, type GroupAccuracies, type RunCurve } from './figures/runs.js';
 import type { Figure } from './figures/render.js';
+import { heldOutSignalSection } from './heldout.js';
 import type { HtmlReport, HtmlSection } from './html.js';
 
 const pct = (s: CellResult['testAvg']) => (s ? formatMeanStd(s.mean, s.std, 1, { percent: true }) : 'n/a');
@@ -55,7 +57,13 @@ export function sweepHtmlReport(report: Report, store: Store): HtmlReport {
       })]),
     }],
   }));
-  const datasets: HtmlSection[] = report.datasets.map((dataset) => ({ title: `Runs: ${dataset}`, figures: datasetFigures(report, store, dataset) }));
+  const datasets: HtmlSection[] = report.datasets.flatMap((dataset) => {
+    const warnings = report.cells.filter((c) => c.dataset === dataset && c.warnings?.length)
+      .flatMap((c) => c.warnings!.map((w) => `${c.method} (selected by ${c.criterion}), ${w}`));
+    const runs: HtmlSection = { title: `Runs: ${dataset}`, figures: datasetFigures(report, store, dataset), ...(warnings.length ? { text: 'Warnings:', list: [...new Set(warnings)] } : {}) };
+    const signal = report.xrm.filter((x) => x.dataset === dataset && x.diagnostics).map((x) => ({ label: `seed ${x.seed}, c${x.combo}`, diagnostics: x.diagnostics! }));
+    return signal.length ? [runs, heldOutSignalSection(dataset, signal)] : [runs];
+  });
   return {
     title: `Sweep report: ${report.root}`,
     intro: `${report.finishedRuns} finished runs. Test accuracy (%) at the selected step, mean ± std over seeds of the selected combination.`,

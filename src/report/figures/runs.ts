@@ -1,5 +1,5 @@
 // Figures of runs and sweeps: validation and test worst-group accuracy over the steps with the
-// selected step marked, per-group test accuracy per method, and XRM's flip rates.
+// selected step marked, per-group test accuracy per method, XRM's flip rates and the held-out signal.
 import { PALETTE, renderFigure, type Figure } from './render.js';
 
 export interface RunCurve {
@@ -78,5 +78,41 @@ export function flipRateBars(id: string, rows: readonly { label: string; flipRat
     },
     width: 760,
     height: 320,
+  });
+}
+
+/** One bar group of the held-out signal: a split and class, the fraction marked, and the match with its minority. */
+export interface SignalBar {
+  label: string;
+  marked: number | null;
+  precision: number | null;
+  recall: number | null;
+}
+
+export function heldOutSignalBars(id: string, title: string, bars: readonly SignalBar[]): Figure {
+  const withMinority = bars.some((b) => b.precision !== null || b.recall !== null);
+  const series = [
+    { name: 'marked', type: 'bar', data: bars.map((b) => b.marked ?? 0) },
+    ...(withMinority ? [
+      { name: 'minority precision', type: 'bar', data: bars.map((b) => b.precision ?? 0) },
+      { name: 'minority recall', type: 'bar', data: bars.map((b) => b.recall ?? 0) },
+    ] : []),
+  ];
+  return renderFigure({
+    id: `signal-${slug(id)}`,
+    title,
+    caption: withMinority
+      ? 'Per split and class: the fraction of examples the held-out signal marks (training: held-out mistakes; validation: the inferred minority), and how well the marks find the class\'s minority (precision and recall near 1: the regime where MAT helps).'
+      : 'Per split and class: the fraction of examples the held-out signal marks (training: held-out mistakes; validation: the inferred minority); without an attribute there is no minority to compare with.',
+    option: {
+      title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
+      legend: { bottom: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 75 },
+      xAxis: { type: 'category', data: bars.map((b) => b.label) },
+      yAxis: { type: 'value', min: 0, max: 1, name: 'fraction', nameLocation: 'middle', nameGap: 40 },
+      series,
+    },
+    width: 760,
+    height: 340,
   });
 }
