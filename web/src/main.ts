@@ -213,25 +213,29 @@ function trainData(): void {
   const last = {} as Record<Method, EvalMessage | undefined>;
   const done = new Set<Method>();
   let flipRate: number | undefined;
+  let heldOutReading: string | undefined;
   startWorkers({ erm: request('erm'), mat: request('mat') }, (m) => {
     if (m.type === 'dataset') info = m;
     else if (m.type === 'progress') showProgress(`data-${m.method}`, m);
     else if (m.type === 'eval') last[m.method] = m;
     else if (m.type === 'done') {
       done.add(m.method);
-      if (m.method === 'mat') flipRate = m.flipRate;
+      if (m.method === 'mat') {
+        flipRate = m.flipRate;
+        heldOutReading = m.heldOutReading;
+      }
       $(`[data-progress="data-${m.method}"]`).textContent = `${m.method.toUpperCase()} done in ${m.seconds.toFixed(1)} s`;
       if (done.size === METHODS.length && info && last.erm && last.mat) {
         stopWorkers();
         setButtons(false);
-        $('[data-results]').replaceChildren(groupTable(info, last.erm.test, last.mat.test, flipRate));
+        $('[data-results]').replaceChildren(groupTable(info, last.erm.test, last.mat.test, flipRate, heldOutReading));
         setState('done');
       }
     }
   });
 }
 
-function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, mat: SplitScore, flipRate?: number): HTMLElement {
+function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, mat: SplitScore, flipRate?: number, heldOutReading?: string): HTMLElement {
   const wrap = document.createElement('div');
   const attrs = info.attributeNames.length ? info.attributeNames : ['(all)'];
   const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3));
@@ -245,7 +249,8 @@ function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, 
     ` Test accuracy per group at the last step:</p>` +
     `<table data-table="groups"><thead><tr><th>label</th><th>attribute</th><th>test rows</th><th>ERM</th><th>MAT</th></tr></thead><tbody>${rows.join('')}` +
     `<tr data-group="worst"><td>worst group</td><td></td><td></td><td data-acc="erm">${fmt(erm.worstGroupAcc)}</td><td data-acc="mat">${fmt(mat.worstGroupAcc)}</td></tr>` +
-    `<tr data-group="average"><td>average</td><td></td><td></td><td data-acc="erm">${fmt(erm.avgAcc)}</td><td data-acc="mat">${fmt(mat.avgAcc)}</td></tr></tbody></table>`;
+    `<tr data-group="average"><td>average</td><td></td><td></td><td data-acc="erm">${fmt(erm.avgAcc)}</td><td data-acc="mat">${fmt(mat.avgAcc)}</td></tr></tbody></table>` +
+    (heldOutReading ? `<p class="note" data-signal>Held-out signal: ${esc(heldOutReading)}</p>` : '');
   return wrap;
 }
 

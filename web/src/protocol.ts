@@ -46,5 +46,5 @@ export type Reply =
   | { type: 'points'; x0: Float32Array; x1: Float32Array; groups: Int32Array }
   | { type: 'summary'; summary: FileSummary }
   | { type: 'dataset'; classNames: string[]; attributeNames: string[]; rows: [number, number, number]; dim: number }
-  | { type: 'done'; method: Method; seconds: number; params: Float32Array[]; flipRate?: number }
+  | { type: 'done'; method: Method; seconds: number; params: Float32Array[]; flipRate?: number; heldOutReading?: string }
   | { type: 'error'; message: string };

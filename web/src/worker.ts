@@ -5,6 +5,7 @@ import type { Dataset } from '../../src/data/dataset.js';
 import { linearHeadPreset, type Preset } from '../../src/experiments/presets.js';
 import { figure1Live, runLive } from '../../src/experiments/live.js';
 import type { Evaluation } from '../../src/eval/metrics.js';
+import { heldOutDiagnostics } from '../../src/heldout/diagnostics.js';
 import { configureOrt, openWebSession } from './ortWebSession.js';
 import type { Method, Reply, Request, SplitScore } from './protocol.js';
 import { inspectFile, userDataset } from './userData.js';
@@ -50,7 +51,9 @@ async function train(ds: Dataset, preset: Preset, method: Method, seed: number, 
       });
     },
   });
-  post({ type: 'done', method, seconds: (performance.now() - started) / 1000, params: run.params, flipRate: run.heldOut?.flipRate });
+  // The held-out signal in plain words: do XRM's held-out mistakes find the minority MAT should lift?
+  const heldOutReading = run.heldOut && heldOutDiagnostics(run.heldOut, ds).verdict;
+  post({ type: 'done', method, seconds: (performance.now() - started) / 1000, params: run.params, flipRate: run.heldOut?.flipRate, heldOutReading });
 }
 
 async function handle(req: Request): Promise<void> {
