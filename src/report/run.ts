@@ -15,7 +15,7 @@ export interface RunConfigSummary {
   seed?: number;
 }
 
-/** What `mat train --out` saves in summary.json beyond the curve (older folders have none). */
+/** What `mat train --out` saves in run.json beyond the curve (older folders have none). */
 export interface RunSummary {
   heldOut?: HeldOutDiagnostics;
   convergence?: Convergence;
@@ -31,7 +31,7 @@ export function runHtmlReport(config: RunConfigSummary, curve: readonly EvalReco
   if (summary.heldOut) extra.push(heldOutSignalSection(config.dataset ?? 'data', [{ label: `seed ${config.seed ?? 0}`, diagnostics: summary.heldOut }]));
   const c = summary.convergence;
   if (c) {
-    const fit = c.finalTrainLoss !== undefined ? `Final training loss ${c.finalTrainLoss.toFixed(3)} (predicting the class frequencies scores ${c.priorLoss.toFixed(3)}), training accuracy ${c.finalTrainAccuracy?.toFixed(3)}.` : undefined;
+    const fit = c.finalTrainLoss !== undefined ? `Final training loss ${c.finalTrainLoss.toFixed(3)} (predicting the class frequencies scores ${c.priorLoss.toFixed(3)}), training accuracy ${c.finalTrainAccuracy?.toFixed(3) ?? 'n/a'}.` : undefined;
     extra.push({ title: 'Convergence', text: [fit, c.warnings.length ? 'Warnings:' : 'No warnings.'].filter(Boolean).join(' '), list: c.warnings });
   }
   return {
