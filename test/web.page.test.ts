@@ -164,6 +164,11 @@ test('a dropped CSV trains ERM and MAT and shows accuracy per group', { skip: ch
   const counts = rows.slice(0, 4).map((r) => Number(r[2]));
   assert.equal(counts.reduce((s, c) => s + c, 0), 120, 'every test row is in one group');
   for (const r of rows) for (const cell of r.slice(3)) assert.ok(Number(cell) >= 0 && Number(cell) <= 1, `accuracy "${cell}" in ${JSON.stringify(r)}`);
+  // The table is of the step with the best validation worst-group accuracy, one of the evaluations (every 20 steps at 400).
+  for (const method of ['erm', 'mat']) {
+    const step = Number(await page.textContent(`[data-step="${method}"]`));
+    assert.ok(step > 0 && step <= 400 && step % 20 === 0, `${method}: selected step ${step}`);
+  }
   // With an attribute, the page says whether XRM's held-out mistakes are the minority groups.
   assert.match((await page.textContent('[data-signal]')) ?? '', /^Held-out signal: the held-out mistakes (do not )?match the minority groups on validation data \(precision \d\.\d\d, recall \d\.\d\d\)/);
   await page.close();

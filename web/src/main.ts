@@ -210,6 +210,7 @@ function trainData(): void {
   });
   $('[data-results]').innerHTML = '';
   let info: Extract<Reply, { type: 'dataset' }> | undefined;
+  // Per method, the evaluation with the best validation worst-group accuracy (ties: the later step).
   const last = {} as Record<Method, EvalMessage | undefined>;
   const done = new Set<Method>();
   let flipRate: number | undefined;
@@ -217,7 +218,10 @@ function trainData(): void {
   startWorkers({ erm: request('erm'), mat: request('mat') }, (m) => {
     if (m.type === 'dataset') info = m;
     else if (m.type === 'progress') showProgress(`data-${m.method}`, m);
-    else if (m.type === 'eval') last[m.method] = m;
+    else if (m.type === 'eval') {
+      const best = last[m.method];
+      if (!best || m.val.worstGroupAcc >= best.val.worstGroupAcc) last[m.method] = m;
+    }
     else if (m.type === 'done') {
       done.add(m.method);
       if (m.method === 'mat') {
@@ -228,14 +232,16 @@ function trainData(): void {
       if (done.size === METHODS.length && info && last.erm && last.mat) {
         stopWorkers();
         setButtons(false);
-        $('[data-results]').replaceChildren(groupTable(info, last.erm.test, last.mat.test, flipRate, heldOutReading));
+        $('[data-results]').replaceChildren(groupTable(info, last.erm, last.mat, flipRate, heldOutReading));
         setState('done');
       }
     }
   });
 }
 
-function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, mat: SplitScore, flipRate?: number, heldOutReading?: string): HTMLElement {
+function groupTable(info: Extract<Reply, { type: 'dataset' }>, ermEval: EvalMessage, matEval: EvalMessage, flipRate?: number, heldOutReading?: string): HTMLElement {
+  const erm = ermEval.test;
+  const mat = matEval.test;
   const wrap = document.createElement('div');
   const attrs = info.attributeNames.length ? info.attributeNames : ['(all)'];
   const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3));
@@ -246,7 +252,7 @@ function groupTable(info: Extract<Reply, { type: 'dataset' }>, erm: SplitScore, 
   });
   wrap.innerHTML = `<p class="note">${info.rows[0]} training, ${info.rows[1]} validation, ${info.rows[2]} test rows; ${info.dim} features.` +
     (flipRate === undefined ? '' : ` XRM flipped ${(100 * flipRate).toFixed(1)}% of the training labels (MAT is only as good as these held-out predictions: near 0% means XRM found no minority).`) +
-    ` Test accuracy per group at the last step:</p>` +
+    ` Test accuracy per group at the step with the best validation worst-group accuracy (ERM: step <span data-step="erm">${ermEval.step}</span>, MAT: step <span data-step="mat">${matEval.step}</span>), as <code>mat train</code> selects:</p>` +
     `<table data-table="groups"><thead><tr><th>label</th><th>attribute</th><th>test rows</th><th>ERM</th><th>MAT</th></tr></thead><tbody>${rows.join('')}` +
     `<tr data-group="worst"><td>worst group</td><td></td><td></td><td data-acc="erm">${fmt(erm.worstGroupAcc)}</td><td data-acc="mat">${fmt(mat.worstGroupAcc)}</td></tr>` +
     `<tr data-group="average"><td>average</td><td></td><td></td><td data-acc="erm">${fmt(erm.avgAcc)}</td><td data-acc="mat">${fmt(mat.avgAcc)}</td></tr></tbody></table>` +

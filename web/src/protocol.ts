@@ -34,6 +34,8 @@ export interface EvalMessage {
   method: Method;
   step: number;
   train?: SplitScore;
+  /** Validation accuracy: the page keeps, per method, the step with the best worst group (as `mat train`). */
+  val: SplitScore;
   test: SplitScore;
   /** Linear models: the logit difference's weights on the first two features (Figure 1's core and spurious coordinates). */
   boundary?: [number, number];

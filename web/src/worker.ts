@@ -46,6 +46,7 @@ async function train(ds: Dataset, preset: Preset, method: Method, seed: number, 
         method,
         step: point.step,
         train: point.train && score(point.train),
+        val: score(point.val),
         test: score(point.test),
         boundary: linear ? [w[d] - w[0], w[d + 1] - w[1]] : undefined,
       });
