@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compileClassifier } from '../src/nn/classifier.js';
 import { linear } from '../src/nn/models.js';
 import { tensor } from '../src/engine/session.js';
-import { groupBalancedSubset, groupBalancedWeights } from '../src/algorithms/registry.js';
+import { groupBalancedSubset, groupBalancedWeights } from '../src/data/dataset.js';
 import { Rng } from '../src/util/random.js';
 
 test("GroupDRO's weight update: q ← q·exp(η·ℓ_g), normalised; loss Σ q_g ℓ_g", async () => {

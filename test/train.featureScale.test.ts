@@ -2,9 +2,8 @@
 // inside the model, and the defaults against an independent float64 logistic-regression reference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupBalancedWeights } from '../src/algorithms/registry.js';
 import { loadBuiltin } from '../src/data/builtin.js';
-import { groupsOf, numGroups, type Dataset } from '../src/data/dataset.js';
+import { groupBalancedWeights, groupsOf, numGroups, type Dataset } from '../src/data/dataset.js';
 import { trainingStatistics } from '../src/data/standardize.js';
 import { createSession, tensor } from '../src/engine/session.js';
 import { fit } from '../src/experiments/fit.js';

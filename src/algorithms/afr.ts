@@ -16,7 +16,7 @@ import { Rng } from '../util/random.js';
 import type { Evaluation } from '../eval/metrics.js';
 import { lastLayer, penultimateDim, penultimateFeatures, refittedResult } from './lastLayer.js';
 import { fitLogistic } from './logistic.js';
-import { hparamNumber, type RunContext } from './registry.js';
+import { hparamNumber, type RunContext } from './context.js';
 
 export interface AfrRecord {
   gamma: number;

@@ -22,7 +22,8 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { penultimateDim, penultimateFeatures, refittedResult } from './lastLayer.js';
 import { fitLogistic } from './logistic.js';
-import { groupBalancedSubset, hparamNumber, type RunContext } from './registry.js';
+import { groupBalancedSubset } from '../data/dataset.js';
+import { hparamNumber, type RunContext } from './context.js';
 
 /** The authors' grid of inverse ℓ1 strengths C (Waterbirds). */
 export const DFR_C_GRID: readonly number[] = [1, 0.7, 0.3, 0.1, 0.07, 0.03, 0.01];

@@ -1,30 +1,25 @@
 // One registry of algorithms over the one training loop (design.md 2.3). Each entry says what it
 // needs (held-out predictions, training attributes), its hyperparameters, and how it sets the
 // loop's hooks.
-import { groupsOf, numGroups, type Dataset } from '../data/dataset.js';
+import { groupBalancedSubset, groupBalancedWeights, groupsOf, numGroups, type Dataset } from '../data/dataset.js';
 import { predictionsFromLogits } from '../eval/metrics.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import { epochSampler } from '../train/batches.js';
-import { trainLoop, type TrainResult, type TrainSettings } from '../train/loop.js';
+import { trainLoop, type TrainResult } from '../train/loop.js';
 import { Rng } from '../util/random.js';
 import { InputError } from '../util/errors.js';
+import { hparamNumber, type HParamValue, type RunContext } from './context.js';
 import { attributeShift, calibrationTable, heldOutProbabilities, matShift, shiftRows } from './shift.js';
 import { runAfr } from './afr.js';
 import { requireValAttributes, runDfr } from './dfr.js';
 
-export type HParamValue = number | string;
+export type { HParamValue, RunContext } from './context.js';
+
 export interface HParamSpec {
   default: HParamValue;
   /** A random draw for hyperparameter search. */
   sample(rng: Rng): HParamValue;
   description: string;
-}
-
-export interface RunContext {
-  dataset: Dataset;
-  settings: TrainSettings;
-  hparams: Record<string, HParamValue>;
-  heldOut?: HeldOutResult;
 }
 
 export interface Algorithm {
@@ -54,13 +49,6 @@ export interface Algorithm {
 const logUniform = (lo: number, hi: number) => (rng: Rng) => 10 ** rng.uniformIn(lo, hi);
 const choice = <T extends HParamValue>(values: readonly T[]) => (rng: Rng) => values[rng.int(values.length)];
 
-/** A numeric hyperparameter of a run (resolved against the defaults), or an InputError naming it. */
-export function hparamNumber(ctx: RunContext, name: string): number {
-  const v = Number(ctx.hparams[name]);
-  if (!Number.isFinite(v)) throw new InputError(`hyperparameter ${name} must be a number, got ${ctx.hparams[name]}`);
-  return v;
-}
-
 function requireHeldOut(ctx: RunContext, algorithm: string): HeldOutResult {
   if (!ctx.heldOut) throw new InputError(`${algorithm} needs held-out predictions (run XRM or K-fold first)`);
   if (ctx.heldOut.heldOutLogits.length !== ctx.dataset.train.y.length * ctx.dataset.numClasses) {
@@ -72,28 +60,6 @@ function requireHeldOut(ctx: RunContext, algorithm: string): HeldOutResult {
 function requireAttributes(ds: Dataset, algorithm: string): Int32Array {
   if (!ds.train.a) throw new InputError(`${algorithm} needs the training attribute (group labels), which this dataset does not have (give --attr for a data file)`);
   return ds.train.a;
-}
-
-/** Group-balanced weights n / (G_present · n_g), so that each present group has equal total weight. */
-export function groupBalancedWeights(groups: Int32Array, numGroupsTotal: number): Float32Array {
-  const counts = new Float64Array(numGroupsTotal);
-  for (const g of groups) counts[g]++;
-  const present = counts.filter((c) => c > 0).length;
-  return Float32Array.from(groups, (g) => groups.length / (present * counts[g]));
-}
-
-/** Rows of a random subset with every group cut to the size of the smallest present group. */
-export function groupBalancedSubset(groups: Int32Array, numGroupsTotal: number, rng: Rng): Int32Array {
-  const byGroup: number[][] = Array.from({ length: numGroupsTotal }, () => []);
-  groups.forEach((g, i) => byGroup[g].push(i));
-  const present = byGroup.filter((rows) => rows.length > 0);
-  const size = Math.min(...present.map((rows) => rows.length));
-  const out: number[] = [];
-  for (const rows of present) {
-    const order = rng.permutation(rows.length);
-    for (let j = 0; j < size; j++) out.push(rows[order[j]]);
-  }
-  return Int32Array.from(out).sort();
 }
 
 const tau: HParamSpec = { default: 0.1, sample: choice([0.001, 0.01, 0.1]), description: 'MAT temperature τ' };

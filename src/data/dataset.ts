@@ -1,5 +1,6 @@
 // The Dataset type shared by every stage: features, labels, attribute, three splits.
 import { InputError } from '../util/errors.js';
+import type { Rng } from '../util/random.js';
 
 /** One split: n rows of d float32 features (row-major), labels, optional attribute. */
 export interface Split {
@@ -134,4 +135,26 @@ function firstNonFinite(x: Float32Array): number {
   // x − x is 0 for finite values and NaN otherwise: one comparison per element.
   for (let j = 0; j < x.length; j++) if (x[j] - x[j] !== 0) return j;
   return -1;
+}
+
+/** Rows of a random subset with every group cut to the size of the smallest present group. */
+export function groupBalancedSubset(groups: Int32Array, numGroupsTotal: number, rng: Rng): Int32Array {
+  const byGroup: number[][] = Array.from({ length: numGroupsTotal }, () => []);
+  groups.forEach((g, i) => byGroup[g].push(i));
+  const present = byGroup.filter((rows) => rows.length > 0);
+  const size = Math.min(...present.map((rows) => rows.length));
+  const out: number[] = [];
+  for (const rows of present) {
+    const order = rng.permutation(rows.length);
+    for (let j = 0; j < size; j++) out.push(rows[order[j]]);
+  }
+  return Int32Array.from(out).sort();
+}
+
+/** Group-balanced weights n / (G_present · n_g), so that each present group has equal total weight. */
+export function groupBalancedWeights(groups: Int32Array, numGroupsTotal: number): Float32Array {
+  const counts = new Float64Array(numGroupsTotal);
+  for (const g of groups) counts[g]++;
+  const present = counts.filter((c) => c > 0).length;
+  return Float32Array.from(groups, (g) => groups.length / (present * counts[g]));
 }
