@@ -154,10 +154,13 @@ test('mat memorization --out writes report.html with Figure 2; Chromium renders 
   assert.equal(csv.length, 1 + 2 * 1000);
 });
 
-test('mat train --out, then mat report --html: curves, per-group accuracy, the held-out signal and convergence; Chromium renders it', { skip: chromiumMissing }, async () => {
+test('mat train --out writes report.html (and mat report --html rebuilds it): curves, per-group accuracy, the held-out signal and convergence; Chromium renders it', { skip: chromiumMissing }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mat-run-html-'));
   let r = mat('train', '--data', 'embeddings', '--algorithm', 'mat', '--steps', '300', '--no-cache', '--quiet', '--out', out);
   assert.equal(r.status, 0, r.stderr);
+  // mat train --out writes the page itself and ends with its path; mat report --html rebuilds it.
+  assert.ok(r.stdout.trimEnd().endsWith(`report: ${path.join(out, 'report.html')}`), r.stdout);
+  const written = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
   r = mat('report', out, '--html');
   assert.equal(r.status, 0, r.stderr);
   const { figures, errors } = await openReport(path.join(out, 'report.html'), path.join(out, 'report.png'));
@@ -170,6 +173,7 @@ test('mat train --out, then mat report --html: curves, per-group accuracy, the h
   const signal = figures[2];
   for (const label of ['training, class 0', 'validation, class 1']) assert.ok(signal.texts.includes(label), `no axis label "${label}"`);
   const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.equal(html, written);
   assert.match(html, /seed 0: flip rate 0\.0\d\d, held-out accuracy 0\.9\d\d; the held-out mistakes match the minority groups/);
   assert.match(html, /<h2>Convergence<\/h2>\n<p>Final training loss \d\.\d{3}/);
   // ERM has no held-out stage: no signal section.

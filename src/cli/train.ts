@@ -5,7 +5,9 @@ import type { Dataset } from '../data/dataset.js';
 import { builtinDatasets } from '../data/builtin.js';
 import type { Evaluation } from '../eval/metrics.js';
 import { selectStep } from '../eval/selection.js';
+import { runHtmlReport } from '../report/run.js';
 import { markdownTable } from '../report/table.js';
+import { writeHtmlReport } from '../report/write.js';
 import { fit } from '../experiments/fit.js';
 import { describeData, resolveDataset } from '../experiments/datasets.js';
 import { makeProgress, printNote } from './progress.js';
@@ -102,6 +104,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
     await writeFile(join(flags.out, 'run.json'), JSON.stringify(summary, null, 2) + '\n');
     await clf.exportOnnx(join(flags.out, 'model.onnx'));
     await clf.exportOnnx(join(flags.out, 'model-va_wga.onnx'), best.params);
+    writeHtmlReport(flags.out, runHtmlReport({ dataset: ds.name, algorithm: clf.method, seed: flags.seed }, clf.curve, summary));
   }
   await clf.dispose();
   if (flags.json) {
@@ -128,7 +131,10 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   if (getAlgorithm(clf.method).usesValidationGroups) {
     console.log(`${clf.method} fits its last layer on the validation groups: its validation accuracy is not a held-out estimate, so the step and model above were not chosen on untouched data (mat report lists it apart)`);
   }
-  if (flags.out) console.log(`\nsaved config.json, data.json, results.jsonl, run.json, model.onnx (step ${final.step}) and model-va_wga.onnx (step ${selected.step}) in ${flags.out}`);
+  if (flags.out) {
+    console.log(`\nsaved config.json, data.json, results.jsonl, run.json, model.onnx (step ${final.step}) and model-va_wga.onnx (step ${selected.step}) in ${flags.out}`);
+    console.log(`report: ${join(flags.out, 'report.html')}`);
+  }
 }
 
 /**
