@@ -13,15 +13,19 @@ export interface LogisticFit {
 }
 
 /**
- * Minimise (1/Σw) Σ_i w_i·CE(W·z_i + b, y_i) + (λ/2)·‖W‖² (bias not penalised), z = standardised x.
+ * Minimise (1/Σw) Σ_i w_i·CE(W·z_i + b, y_i) + (λ/2)·‖W‖² (bias not penalised), z = standardised x
+ * (z = x with `standardize: false`).
  */
-export function fitLogistic(x: Float32Array, y: Int32Array, d: number, k: number, opts: { lambda: number; weights?: Float64Array; tol?: number; maxIter?: number }): LogisticFit {
+export function fitLogistic(x: Float32Array, y: Int32Array, d: number, k: number, opts: { lambda: number; weights?: Float64Array; tol?: number; maxIter?: number; standardize?: boolean }): LogisticFit {
   const n = y.length;
   const mean = new Float64Array(d);
-  const inv = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) inv[j] += (x[i * d + j] - mean[j]) ** 2 / n;
-  for (let j = 0; j < d; j++) inv[j] = inv[j] > 1e-12 ? 1 / Math.sqrt(inv[j]) : 1;
+  const inv = new Float64Array(d).fill(1);
+  if (opts.standardize !== false) {
+    inv.fill(0);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) inv[j] += (x[i * d + j] - mean[j]) ** 2 / n;
+    for (let j = 0; j < d; j++) inv[j] = inv[j] > 1e-12 ? 1 / Math.sqrt(inv[j]) : 1;
+  }
   const z = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) z[i * d + j] = (x[i * d + j] - mean[j]) * inv[j];
   const wts = opts.weights ?? new Float64Array(n).fill(1);
