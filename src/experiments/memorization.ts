@@ -10,32 +10,26 @@
 // stopping, chosen on the model that sees every fold; the K other models train for as many steps),
 // or the last step (`stop: 'final'`). Methods that need held-out predictions (MAT) get them once per seed,
 // from the preset's held-out stage on the whole training set; each model uses the rows it trains on.
-import { getAlgorithm, ALGORITHMS, checkRunRequest, runAlgorithm, type HParamValue } from '../algorithms/registry.js';
+import { getAlgorithm, ALGORITHMS, checkRunRequest, runAlgorithm } from '../algorithms/registry.js';
 import { groupsOf, numGroups, takeRows, type Dataset } from '../data/dataset.js';
-import type { ExecutionOptions } from '../engine/index.js';
 import { selectStep } from '../eval/selection.js';
 import { labelProbabilities, scoresByGroup, MEMORIZATION_QUANTILES } from '../eval/memorization.js';
 import { isHeldOutSource } from '../heldout/registry.js';
 import type { HeldOutResult } from '../heldout/types.js';
 import { Rng } from '../util/random.js';
 import { InputError } from '../util/errors.js';
-import { heldOutFor } from './method.js';
+import { heldOutFor, type MethodOptions } from './method.js';
 import type { Preset } from './presets.js';
 
 export type MemorizationStop = 'va_wga' | 'final';
 
-export interface MemorizationOptions {
+/** A method's options (held-out predictions are computed from the preset when absent), plus the folds. */
+export interface MemorizationOptions extends Pick<MethodOptions, 'hparams' | 'heldOut' | 'execution' | 'cacheDir' | 'onStep'> {
   /** Folds K ≥ 2 (default 5). */
   folds?: number;
   seed: number;
-  hparams?: Record<string, HParamValue>;
   /** Which step's model is scored: the one selected by va_wga (default) or the last. */
   stop?: MemorizationStop;
-  /** Held-out predictions for methods that need them (computed from the preset when absent). */
-  heldOut?: HeldOutResult;
-  execution?: ExecutionOptions;
-  cacheDir?: string;
-  onStep?(step: number, total: number, phase: string): void;
 }
 
 /** Scores of one method and seed, one entry per training example. */

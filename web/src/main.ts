@@ -211,7 +211,7 @@ function trainData(): void {
   $('[data-results]').innerHTML = '';
   let info: Extract<Reply, { type: 'dataset' }> | undefined;
   // Per method, the evaluation with the best validation worst-group accuracy (ties: the later step).
-  const last = {} as Record<Method, EvalMessage | undefined>;
+  const selected = {} as Record<Method, EvalMessage | undefined>;
   const done = new Set<Method>();
   let flipRate: number | undefined;
   let heldOutReading: string | undefined;
@@ -219,8 +219,8 @@ function trainData(): void {
     if (m.type === 'dataset') info = m;
     else if (m.type === 'progress') showProgress(`data-${m.method}`, m);
     else if (m.type === 'eval') {
-      const best = last[m.method];
-      if (!best || m.val.worstGroupAcc >= best.val.worstGroupAcc) last[m.method] = m;
+      const best = selected[m.method];
+      if (!best || m.val.worstGroupAcc >= best.val.worstGroupAcc) selected[m.method] = m;
     }
     else if (m.type === 'done') {
       done.add(m.method);
@@ -229,10 +229,10 @@ function trainData(): void {
         heldOutReading = m.heldOutReading;
       }
       $(`[data-progress="data-${m.method}"]`).textContent = `${m.method.toUpperCase()} done in ${m.seconds.toFixed(1)} s`;
-      if (done.size === METHODS.length && info && last.erm && last.mat) {
+      if (done.size === METHODS.length && info && selected.erm && selected.mat) {
         stopWorkers();
         setButtons(false);
-        $('[data-results]').replaceChildren(groupTable(info, last.erm, last.mat, flipRate, heldOutReading));
+        $('[data-results]').replaceChildren(groupTable(info, selected.erm, selected.mat, flipRate, heldOutReading));
         setState('done');
       }
     }
